@@ -1,0 +1,75 @@
+//! Products: the catalogue and its stock.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::validation::{Fields, FromJson};
+
+/// Highest price accepted, in cents; keeps every order total far from overflow.
+pub const MAX_PRICE_CENTS: i64 = 1_000_000_000_000;
+/// Highest stock accepted for one product.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
+/// A product of the catalogue with its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Product {
+    #[schema(example = 2)]
+    pub id: i64,
+    #[schema(example = "WID-001")]
+    pub sku: String,
+    #[schema(example = "Widget")]
+    pub name: String,
+    #[schema(example = 1299)]
+    pub price_cents: i64,
+    #[schema(example = 100)]
+    pub stock: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of `POST /products`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    #[schema(min_length = 1, max_length = 64, example = "WID-001")]
+    pub sku: String,
+    #[schema(min_length = 1, max_length = 255, example = "Widget")]
+    pub name: String,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
+    pub price_cents: i64,
+    #[schema(minimum = 0, maximum = 1_000_000_000, example = 100)]
+    pub stock: i64,
+}
+
+impl FromJson for NewProduct {
+    fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
+        let sku = f.string("sku", 1..=64);
+        let name = f.string("name", 1..=255);
+        let price_cents = f.int("price_cents", 0..=MAX_PRICE_CENTS);
+        let stock = f.int("stock", 0..=MAX_STOCK);
+        Some(Self { sku: sku?, name: name?, price_cents: price_cents?, stock: stock? })
+    }
+}
+
+/// The body of `PATCH /products/{id}`: any of the fields; `sku` cannot be changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPatch {
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    pub price_cents: Option<i64>,
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub stock: Option<i64>,
+}
+
+impl FromJson for ProductPatch {
+    fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
+        f.forbidden("sku", "cannot be changed");
+        let name = f.opt_present_string("name", 1..=255);
+        let price_cents = f.opt_int("price_cents", 0..=MAX_PRICE_CENTS);
+        let stock = f.opt_int("stock", 0..=MAX_STOCK);
+        Some(Self { name: name?, price_cents: price_cents?, stock: stock? })
+    }
+}

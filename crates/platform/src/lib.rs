@@ -1,0 +1,19 @@
+//! The service platform every part of B2B Orders stands on: configuration, the database handle
+//! over MySQL and SQLite, problem+json errors, authentication, telemetry, extractors and server
+//! start-up.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod server;
+pub mod telemetry;
+
+pub use auth::{Auth, Caller, Operator, Service};
+pub use clock::Clock;
+pub use db::Db;
+pub use error::{ApiError, Problem, Result};
+pub use extract::{Id, JsonBody};
+pub use telemetry::CorrelationId;

@@ -1,0 +1,105 @@
+//! Logs as JSON lines (or readable text on a terminal) and the correlation id that ties a
+//! request's log lines, its response and its calls to other services together.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+pub const X_CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
+
+/// Starts logging: `LOG_FORMAT` = `json` or `pretty` (default json unless on a terminal),
+/// filtered by `RUST_LOG` (default `info`). Safe to call more than once.
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = match std::env::var("LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("pretty") => false,
+        _ => !std::io::stdout().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if json {
+        builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// The correlation id of the request being served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrelationId(pub String);
+
+impl CorrelationId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A client's id is kept when it is 1–128 visible ASCII characters.
+    pub fn accept(raw: &str) -> Option<Self> {
+        let ok = (1..=128).contains(&raw.len()) && raw.bytes().all(|b| (b'!'..=b'~').contains(&b));
+        ok.then(|| Self(raw.to_owned()))
+    }
+}
+
+impl Default for CorrelationId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CorrelationId {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<CorrelationId>().cloned().unwrap_or_default())
+    }
+}
+
+/// Middleware: takes or makes the correlation id, runs the request in a span carrying it, logs
+/// the outcome, and echoes the id in `X-Correlation-Id` (unless the handler set its own).
+pub async fn correlate(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&X_CORRELATION_ID)
+        .and_then(|v| v.to_str().ok())
+        .and_then(CorrelationId::accept)
+        .unwrap_or_default();
+    req.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!("request", correlation_id = %id.0, method = %req.method(), path = %req.uri().path());
+    let started = Instant::now();
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let status = resp.status().as_u16();
+    span.in_scope(|| {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, latency_ms = ms, "request failed");
+        } else {
+            tracing::info!(status, latency_ms = ms, "request served");
+        }
+    });
+    if !resp.headers().contains_key(&X_CORRELATION_ID) {
+        if let Ok(v) = HeaderValue::from_str(&id.0) {
+            resp.headers_mut().insert(X_CORRELATION_ID, v);
+        }
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_are_kept_only_when_sane() {
+        assert_eq!(CorrelationId::accept("req-789").unwrap().0, "req-789");
+        assert!(CorrelationId::accept("").is_none());
+        assert!(CorrelationId::accept("has space").is_none());
+        assert!(CorrelationId::accept(&"x".repeat(129)).is_none());
+        assert_ne!(CorrelationId::new(), CorrelationId::new());
+    }
+}
