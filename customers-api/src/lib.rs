@@ -1,1 +1,110 @@
-//! placeholder
+//! customers-api: operators log in here and manage customers; other services look customers up
+//! through `/internal/customers/{id}`.
+
+pub mod customers;
+pub mod operators;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::response::Response;
+use b2b_platform::db::DbOptions;
+use b2b_platform::server::Health;
+use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Settings read from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub database_url: String,
+    pub jwt_secret: String,
+    pub service_token: String,
+    pub jwt_ttl_secs: i64,
+}
+
+pub const DEFAULT_PORT: u16 = 3001;
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let ttl = config::var_or("JWT_EXPIRES_IN", "1h");
+        Ok(Self {
+            port: config::parse_or("PORT", DEFAULT_PORT)?,
+            database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
+            jwt_secret: config::secret("JWT_SECRET")?,
+            service_token: config::secret("SERVICE_TOKEN")?,
+            jwt_ttl_secs: config::parse_duration_secs(&ttl)
+                .with_context(|| format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d"))?,
+        })
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Auth,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        Ok(Self { db, auth: Auth::new(&config.jwt_secret, &config.service_token, config.jwt_ttl_secs)?, clock: Clock::system() })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "B2B Orders — Customers API", description = "Operators log in and manage customers; services look customers up."),
+    components(schemas(b2b_platform::Problem, b2b_domain::FieldError)),
+    tags((name = "auth", description = "Operator log-in"), (name = "customers", description = "Customers (operator token)"),
+         (name = "internal", description = "Service-to-service look-ups (service token)"), (name = "health"))
+)]
+struct ApiDoc;
+
+fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(operators::token))
+        .routes(routes!(customers::handlers::create, customers::handlers::list))
+        .routes(routes!(customers::handlers::get, customers::handlers::replace, customers::handlers::delete))
+        .routes(routes!(customers::handlers::internal_get))
+}
+
+/// The OpenAPI document of this service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = router().split_for_parts();
+    docs::add_security_schemes(&mut api);
+    docs::add_standard_responses(&mut api, true);
+    api
+}
+
+/// The service's whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let (routes, _) = router().split_for_parts();
+    let routes = routes.with_state(state).merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()));
+    server::finish(routes)
+}
+
+/// Health: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable")))]
+async fn health(State(state): State<AppState>) -> Response {
+    server::health(&state.db).await
+}
+
+/// Connects, applies migrations and serves until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, &DbOptions::default()).await?;
+    db.migrate().await?;
+    let state = AppState::new(db.clone(), &config)?;
+    let listener = server::bind(config.port).await?;
+    tracing::info!(port = config.port, backend = db.backend(), "customers-api listening");
+    server::serve(listener, app(state), server::shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, FromRef, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, middleware};
@@ -50,11 +50,7 @@ pub struct Health {
 }
 
 /// Health of an API: 200 when its database answers, 503 otherwise.
-pub async fn health<S>(State(state): State<S>) -> Response
-where
-    Db: FromRef<S>,
-{
-    let db = Db::from_ref(&state);
+pub async fn health(db: &Db) -> Response {
     if db.ping().await {
         Json(Health { status: "ok".to_owned() }).into_response()
     } else {

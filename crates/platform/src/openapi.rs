@@ -1,0 +1,66 @@
+//! OpenAPI helpers: the security schemes and the error responses every operation can give, added
+//! once here instead of on each handler.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi, Ref, ResponseBuilder};
+
+pub const OPERATOR_JWT: &str = "operator_jwt";
+pub const SERVICE_TOKEN: &str = "service_token";
+
+/// Declares the two bearer schemes.
+pub fn add_security_schemes(api: &mut OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    let mut jwt = Http::new(HttpAuthScheme::Bearer);
+    jwt.bearer_format = Some("JWT".to_owned());
+    jwt.description = Some("Operator token from POST /auth/token on customers-api".to_owned());
+    components.add_security_scheme(OPERATOR_JWT, SecurityScheme::Http(jwt));
+    let mut service = Http::new(HttpAuthScheme::Bearer);
+    service.description = Some("The shared SERVICE_TOKEN of the system's services".to_owned());
+    components.add_security_scheme(SERVICE_TOKEN, SecurityScheme::Http(service));
+}
+
+fn problem(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+        .build()
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+        .into_iter()
+        .filter_map(Option::as_mut)
+}
+
+/// Adds the problem responses that the shared platform can give on any operation: 400 (bad
+/// ids, queries or bodies), 401/403 on authenticated ones, 413/415 where a body is read, 429 where
+/// given, and 500/503.
+pub fn add_standard_responses(api: &mut OpenApi, uses_database: bool) {
+    for item in api.paths.paths.values_mut() {
+        for op in operations(item) {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = op.request_body.is_some();
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let responses = &mut op.responses.responses;
+            let mut add = |code: &str, description: &str| {
+                responses.entry(code.to_owned()).or_insert_with(|| problem(description).into());
+            };
+            if has_body || has_params {
+                add("400", "Malformed JSON or invalid fields (every failing field is listed in `errors`)");
+            }
+            if secured {
+                add("401", "Missing, invalid or expired credentials");
+                add("403", "Valid credentials of the wrong kind");
+            }
+            if has_body {
+                add("413", "Request body over 64 KiB");
+                add("415", "Request body is not JSON");
+            }
+            add("500", "Unexpected error (a bug)");
+            if uses_database {
+                add("503", "The database or a service this one depends on is unreachable");
+            }
+        }
+    }
+}

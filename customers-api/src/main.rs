@@ -1,0 +1,33 @@
+//! customers-api binary: `customers-api` serves; `customers-api migrate` applies migrations;
+//! `customers-api seed` loads the demo data into an empty database.
+
+use b2b_platform::db::DbOptions;
+use b2b_platform::{Db, config, telemetry};
+
+#[tokio::main]
+async fn main() {
+    config::load_dotenv();
+    telemetry::init();
+    if let Err(e) = run().await {
+        eprintln!("customers-api: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let command = std::env::args().nth(1);
+    match command.as_deref() {
+        None | Some("serve") => customers_api::run(customers_api::Config::from_env()?).await,
+        Some(cmd @ ("migrate" | "seed")) => {
+            let url = config::var_or("DATABASE_URL", customers_api::DEFAULT_DATABASE_URL);
+            let db = Db::connect(&url, &DbOptions::default()).await?;
+            db.migrate().await?;
+            if cmd == "seed" && !db.seed_if_empty().await? {
+                println!("the database already has an operator: seed skipped");
+            }
+            println!("{cmd}: done ({})", db.backend());
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}: use serve, migrate or seed"),
+    }
+}
