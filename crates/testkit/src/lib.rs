@@ -1,0 +1,104 @@
+//! Test support shared by the services' test suites: a fresh database per test (a temporary
+//! SQLite file always; a new MariaDB/MySQL database when `TEST_MYSQL_URL` is set), servers bound
+//! to port 0, and the secrets the tests sign with.
+
+use std::net::SocketAddr;
+
+use b2b_platform::Db;
+use b2b_platform::db::DbOptions;
+use sqlx::Connection;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef-0123456789";
+pub const SERVICE_TOKEN: &str = "test-service-token-0123456789abcdef-0123";
+
+/// The backends a storage story runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    MySql,
+}
+
+/// A migrated database that belongs to one test.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The server URL for MariaDB tests, or `None` when not configured. With
+/// `REQUIRE_MYSQL_TESTS=1` (as CI sets) a missing URL fails the test instead of skipping it.
+pub fn mysql_url() -> Option<String> {
+    let url = std::env::var("TEST_MYSQL_URL").ok().filter(|u| !u.is_empty());
+    if url.is_none() && std::env::var("REQUIRE_MYSQL_TESTS").is_ok_and(|v| v == "1") {
+        panic!("REQUIRE_MYSQL_TESTS=1 but TEST_MYSQL_URL is not set");
+    }
+    url
+}
+
+/// Every backend available to this run: SQLite always, MySQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if mysql_url().is_some() {
+        b.push(Backend::MySql);
+    }
+    b
+}
+
+fn options() -> DbOptions {
+    DbOptions { max_connections: 12, ..DbOptions::default() }
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite().await,
+            Backend::MySql => Self::mysql().await.expect("TEST_MYSQL_URL is not set"),
+        }
+    }
+
+    /// A migrated SQLite database in a temporary directory.
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/test.db", dir.path().display());
+        let db = Db::connect(&url, &options()).await.expect("open sqlite");
+        db.migrate().await.expect("migrate sqlite");
+        Self { db, url, backend: Backend::Sqlite, _dir: Some(dir) }
+    }
+
+    /// A new, migrated database on the server at `TEST_MYSQL_URL`, or `None` when unset.
+    pub async fn mysql() -> Option<Self> {
+        let admin = mysql_url()?;
+        let name = format!("b2b_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::MySqlConnection::connect(&admin).await.expect("connect to TEST_MYSQL_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+        let _ = conn.close().await;
+        let base = admin.split('?').next().unwrap_or(&admin);
+        let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+        let url = format!("{base}/{name}");
+        let db = Db::connect(&url, &options()).await.expect("connect to the test database");
+        db.migrate().await.expect("migrate mysql");
+        Some(Self { db, url, backend: Backend::MySql, _dir: None })
+    }
+
+    /// Loads the demo seed (one operator, five customers, ten products).
+    pub async fn seeded(self) -> Self {
+        self.db.seed_if_empty().await.expect("seed");
+        self
+    }
+}
+
+/// Serves `app` on 127.0.0.1 at a free port; returns its base URL (`http://127.0.0.1:PORT`).
+pub async fn spawn(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    format!("http://{addr}")
+}
+
+/// A client with a short time-out, so a hung server fails the test instead of stalling it.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client")
+}
