@@ -37,8 +37,9 @@ impl Config {
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
             jwt_secret: config::secret("JWT_SECRET")?,
             service_token: config::secret("SERVICE_TOKEN")?,
-            jwt_ttl_secs: config::parse_duration_secs(&ttl)
-                .with_context(|| format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d"))?,
+            jwt_ttl_secs: config::parse_duration_secs(&ttl).with_context(|| {
+                format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d")
+            })?,
         })
     }
 }
@@ -53,7 +54,15 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
-        Ok(Self { db, auth: Auth::new(&config.jwt_secret, &config.service_token, config.jwt_ttl_secs)?, clock: Clock::system() })
+        Ok(Self {
+            db,
+            auth: Auth::new(
+                &config.jwt_secret,
+                &config.service_token,
+                config.jwt_ttl_secs,
+            )?,
+            clock: Clock::system(),
+        })
     }
 }
 
@@ -70,8 +79,15 @@ fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(operators::token))
-        .routes(routes!(customers::handlers::create, customers::handlers::list))
-        .routes(routes!(customers::handlers::get, customers::handlers::replace, customers::handlers::delete))
+        .routes(routes!(
+            customers::handlers::create,
+            customers::handlers::list
+        ))
+        .routes(routes!(
+            customers::handlers::get,
+            customers::handlers::replace,
+            customers::handlers::delete
+        ))
         .routes(routes!(customers::handlers::internal_get))
 }
 
@@ -86,7 +102,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
     let (routes, _) = router().split_for_parts();
-    let routes = routes.with_state(state).merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()));
+    let routes = routes
+        .with_state(state)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()));
     server::finish(routes)
 }
 
@@ -103,7 +121,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     db.migrate().await?;
     let state = AppState::new(db.clone(), &config)?;
     let listener = server::bind(config.port).await?;
-    tracing::info!(port = config.port, backend = db.backend(), "customers-api listening");
+    tracing::info!(
+        port = config.port,
+        backend = db.backend(),
+        "customers-api listening"
+    );
     server::serve(listener, app(state), server::shutdown_signal()).await?;
     db.close().await;
     Ok(())

@@ -1,1 +1,171 @@
-//! placeholder
+//! orders-api: the catalogue with its stock, orders that never oversell, idempotent
+//! confirmation, and cancellation within its window.
+
+pub mod customers_client;
+pub mod idempotency;
+pub mod orders;
+pub mod products;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::response::Response;
+use b2b_platform::db::DbOptions;
+use b2b_platform::server::Health;
+use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::customers_client::CustomersClient;
+
+pub const DEFAULT_PORT: u16 = 3002;
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
+pub const DEFAULT_CUSTOMERS_API_BASE: &str = "http://localhost:3001";
+
+/// Settings read from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub database_url: String,
+    pub jwt_secret: String,
+    pub service_token: String,
+    pub customers_api_base: String,
+    /// Time-out of one call to customers-api.
+    pub customers_api_timeout: Duration,
+    pub idempotency_ttl_hours: i64,
+    pub cancellation_window_minutes: i64,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let ttl: i64 = config::parse_or("IDEMPOTENCY_KEY_EXPIRATION_HOURS", 24)?;
+        let window: i64 = config::parse_or("ORDER_CANCELLATION_WINDOW_MINUTES", 10)?;
+        anyhow::ensure!(
+            ttl > 0,
+            "IDEMPOTENCY_KEY_EXPIRATION_HOURS must be at least 1"
+        );
+        anyhow::ensure!(
+            window >= 0,
+            "ORDER_CANCELLATION_WINDOW_MINUTES must not be negative"
+        );
+        let timeout_ms: u64 = config::parse_or("CUSTOMERS_API_TIMEOUT_MS", 3000)?;
+        Ok(Self {
+            port: config::parse_or("PORT", DEFAULT_PORT)?,
+            database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
+            jwt_secret: config::secret("JWT_SECRET")?,
+            service_token: config::secret("SERVICE_TOKEN")?,
+            customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
+            customers_api_timeout: Duration::from_millis(timeout_ms),
+            idempotency_ttl_hours: ttl,
+            cancellation_window_minutes: window,
+        })
+    }
+}
+
+/// Business settings the handlers need.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    pub idempotency_ttl: chrono::Duration,
+    pub cancellation_window: chrono::Duration,
+}
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Auth,
+    pub clock: Clock,
+    pub customers: CustomersClient,
+    pub rules: Rules,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            db,
+            auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
+            clock: Clock::system(),
+            customers: CustomersClient::new(
+                &config.customers_api_base,
+                &config.service_token,
+                config.customers_api_timeout,
+            )
+            .context("CUSTOMERS_API_BASE is invalid")?,
+            rules: Rules {
+                idempotency_ttl: chrono::Duration::hours(config.idempotency_ttl_hours),
+                cancellation_window: chrono::Duration::minutes(config.cancellation_window_minutes),
+            },
+        })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "B2B Orders — Orders API", description = "Products with stock, orders, idempotent confirmation, cancellation."),
+    components(schemas(b2b_platform::Problem, b2b_domain::FieldError)),
+    tags((name = "products", description = "The catalogue and its stock (operator token)"),
+         (name = "orders", description = "Orders (operator token or service token)"), (name = "health"))
+)]
+struct ApiDoc;
+
+fn router() -> OpenApiRouter<AppState> {
+    use orders::handlers as o;
+    use products::handlers as p;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(p::create, p::list))
+        .routes(routes!(p::get, p::patch))
+        .routes(routes!(o::create, o::list))
+        .routes(routes!(o::get))
+        .routes(routes!(o::confirm))
+        .routes(routes!(o::cancel))
+}
+
+/// The OpenAPI document of this service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = router().split_for_parts();
+    docs::add_security_schemes(&mut api);
+    docs::add_standard_responses(&mut api, true);
+    api
+}
+
+/// The service's whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    let (routes, _) = router().split_for_parts();
+    let routes = routes
+        .with_state(state)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()));
+    server::finish(routes)
+}
+
+/// Health: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable")))]
+async fn health(State(state): State<AppState>) -> Response {
+    server::health(&state.db).await
+}
+
+/// Connects, applies migrations, purges expired idempotency keys in the background, and serves
+/// until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url, &DbOptions::default()).await?;
+    db.migrate().await?;
+    let state = AppState::new(db.clone(), &config)?;
+    tokio::spawn(idempotency::purge_periodically(
+        db.clone(),
+        state.clock.clone(),
+    ));
+    let listener = server::bind(config.port).await?;
+    tracing::info!(
+        port = config.port,
+        backend = db.backend(),
+        "orders-api listening"
+    );
+    server::serve(listener, app(state), server::shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}

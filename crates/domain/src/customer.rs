@@ -38,7 +38,11 @@ impl FromJson for CustomerInput {
         let name = f.string("name", 1..=255);
         let email = f.email("email");
         let phone = f.opt_string("phone", 50);
-        Some(Self { name: name?, email: email?, phone: phone? })
+        Some(Self {
+            name: name?,
+            email: email?,
+            phone: phone?,
+        })
     }
 }
 
@@ -56,7 +60,10 @@ impl FromJson for LoginRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let email = f.string("email", 1..=255);
         let password = f.string("password", 1..=1024);
-        Some(Self { email: email?, password: password? })
+        Some(Self {
+            email: email?,
+            password: password?,
+        })
     }
 }
 

@@ -143,7 +143,10 @@ impl NewOrderLine {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let product_id = f.int("product_id", 1..=i64::MAX);
         let qty = f.int("qty", 1..=MAX_QTY);
-        Some(Self { product_id: product_id?, qty: qty? })
+        Some(Self {
+            product_id: product_id?,
+            qty: qty?,
+        })
     }
 }
 
@@ -154,7 +157,10 @@ pub fn read_lines(f: &mut Fields<'_>) -> Option<Vec<NewOrderLine>> {
     let mut ok = true;
     for (i, line) in items.iter().enumerate() {
         if !seen.insert(line.product_id) {
-            f.error(&format!("items[{i}].product_id"), "product appears more than once");
+            f.error(
+                &format!("items[{i}].product_id"),
+                "product appears more than once",
+            );
             ok = false;
         }
     }
@@ -165,7 +171,10 @@ impl FromJson for NewOrder {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let customer_id = f.int("customer_id", 1..=i64::MAX);
         let items = read_lines(f);
-        Some(Self { customer_id: customer_id?, items: items? })
+        Some(Self {
+            customer_id: customer_id?,
+            items: items?,
+        })
     }
 }
 
@@ -176,7 +185,11 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [OrderStatus::Created, OrderStatus::Confirmed, OrderStatus::Canceled] {
+        for s in [
+            OrderStatus::Created,
+            OrderStatus::Confirmed,
+            OrderStatus::Canceled,
+        ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
         }
@@ -185,9 +198,18 @@ mod tests {
 
     #[test]
     fn confirm_rules() {
-        assert_eq!(confirm_decision(OrderStatus::Created), ConfirmDecision::Confirm);
-        assert_eq!(confirm_decision(OrderStatus::Confirmed), ConfirmDecision::AlreadyConfirmed);
-        assert_eq!(confirm_decision(OrderStatus::Canceled), ConfirmDecision::Forbidden);
+        assert_eq!(
+            confirm_decision(OrderStatus::Created),
+            ConfirmDecision::Confirm
+        );
+        assert_eq!(
+            confirm_decision(OrderStatus::Confirmed),
+            ConfirmDecision::AlreadyConfirmed
+        );
+        assert_eq!(
+            confirm_decision(OrderStatus::Canceled),
+            ConfirmDecision::Forbidden
+        );
     }
 
     #[test]
@@ -195,21 +217,43 @@ mod tests {
         let at = Utc::now();
         let w = Duration::minutes(10);
         let d = |status, now| cancel_decision(status, Some(at), now, w);
-        assert_eq!(d(OrderStatus::Confirmed, at + Duration::minutes(10)), CancelDecision::Cancel);
-        assert_eq!(d(OrderStatus::Confirmed, at + Duration::minutes(11)), CancelDecision::WindowClosed);
-        assert_eq!(d(OrderStatus::Created, at + Duration::days(9)), CancelDecision::Cancel);
-        assert_eq!(d(OrderStatus::Canceled, at), CancelDecision::AlreadyCanceled);
+        assert_eq!(
+            d(OrderStatus::Confirmed, at + Duration::minutes(10)),
+            CancelDecision::Cancel
+        );
+        assert_eq!(
+            d(OrderStatus::Confirmed, at + Duration::minutes(11)),
+            CancelDecision::WindowClosed
+        );
+        assert_eq!(
+            d(OrderStatus::Created, at + Duration::days(9)),
+            CancelDecision::Cancel
+        );
+        assert_eq!(
+            d(OrderStatus::Canceled, at),
+            CancelDecision::AlreadyCanceled
+        );
     }
 
     #[test]
     fn order_requests_are_validated_line_by_line() {
         let body = json!({"customer_id": 0, "items": [{"product_id": 1, "qty": 0}, {"product_id": 1, "qty": 2, "x": 1}]});
-        let fields: Vec<_> = NewOrder::from_json(&body).err().unwrap().into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = NewOrder::from_json(&body)
+            .err()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["customer_id", "items[0].qty", "items[1].x"]);
         let dup = json!({"customer_id": 1, "items": [{"product_id": 1, "qty": 1}, {"product_id": 1, "qty": 2}]});
-        assert_eq!(NewOrder::from_json(&dup).err().unwrap()[0].field, "items[1].product_id");
+        assert_eq!(
+            NewOrder::from_json(&dup).err().unwrap()[0].field,
+            "items[1].product_id"
+        );
         assert!(NewOrder::from_json(&json!({"customer_id": 1, "items": []})).is_err());
-        let ok = NewOrder::from_json(&json!({"customer_id": 1, "items": [{"product_id": 2, "qty": 3}]})).unwrap();
+        let ok =
+            NewOrder::from_json(&json!({"customer_id": 1, "items": [{"product_id": 2, "qty": 3}]}))
+                .unwrap();
         assert_eq!(ok.items[0].qty, 3);
     }
 

@@ -48,7 +48,12 @@ impl FromJson for NewProduct {
         let name = f.string("name", 1..=255);
         let price_cents = f.int("price_cents", 0..=MAX_PRICE_CENTS);
         let stock = f.int("stock", 0..=MAX_STOCK);
-        Some(Self { sku: sku?, name: name?, price_cents: price_cents?, stock: stock? })
+        Some(Self {
+            sku: sku?,
+            name: name?,
+            price_cents: price_cents?,
+            stock: stock?,
+        })
     }
 }
 
@@ -70,6 +75,10 @@ impl FromJson for ProductPatch {
         let name = f.opt_present_string("name", 1..=255);
         let price_cents = f.opt_int("price_cents", 0..=MAX_PRICE_CENTS);
         let stock = f.opt_int("stock", 0..=MAX_STOCK);
-        Some(Self { name: name?, price_cents: price_cents?, stock: stock? })
+        Some(Self {
+            name: name?,
+            price_cents: price_cents?,
+            stock: stock?,
+        })
     }
 }

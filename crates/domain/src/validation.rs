@@ -21,7 +21,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -55,10 +58,19 @@ impl<'a> Fields<'a> {
         let mut errors = Vec::new();
         let obj = value.as_object();
         if obj.is_none() {
-            let field = if prefix.is_empty() { "body" } else { prefix.trim_end_matches('.') };
+            let field = if prefix.is_empty() {
+                "body"
+            } else {
+                prefix.trim_end_matches('.')
+            };
             errors.push(FieldError::new(field, "must be a JSON object"));
         }
-        Self { obj, prefix: prefix.to_owned(), known: Vec::new(), errors }
+        Self {
+            obj,
+            prefix: prefix.to_owned(),
+            known: Vec::new(),
+            errors,
+        }
     }
 
     fn path(&self, name: &str) -> String {
@@ -85,7 +97,12 @@ impl<'a> Fields<'a> {
         v
     }
 
-    fn check_str(&mut self, name: &str, v: &'a Value, len: RangeInclusive<usize>) -> Option<String> {
+    fn check_str(
+        &mut self,
+        name: &str,
+        v: &'a Value,
+        len: RangeInclusive<usize>,
+    ) -> Option<String> {
         let Some(s) = v.as_str() else {
             self.error(name, "must be a string");
             return None;
@@ -96,7 +113,11 @@ impl<'a> Fields<'a> {
             let msg = if *len.start() > 0 && n == 0 {
                 "must not be empty".to_owned()
             } else {
-                format!("must be between {} and {} characters", len.start(), len.end())
+                format!(
+                    "must be between {} and {} characters",
+                    len.start(),
+                    len.end()
+                )
             };
             self.error(name, msg);
             return None;
@@ -114,7 +135,9 @@ impl<'a> Fields<'a> {
     pub fn opt_string(&mut self, name: &'static str, max: usize) -> Option<Option<String>> {
         match self.get(name) {
             None | Some(Value::Null) => Some(None),
-            Some(v) => self.check_str(name, v, 0..=max).map(|s| (!s.is_empty()).then_some(s)),
+            Some(v) => self
+                .check_str(name, v, 0..=max)
+                .map(|s| (!s.is_empty()).then_some(s)),
         }
     }
 
@@ -140,7 +163,10 @@ impl<'a> Fields<'a> {
             return None;
         };
         if !range.contains(&n) {
-            self.error(name, format!("must be between {} and {}", range.start(), range.end()));
+            self.error(
+                name,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
             return None;
         }
         Some(n)
@@ -153,7 +179,11 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional integer: absent gives `Some(None)`; `null`, another type or out of range is an error.
-    pub fn opt_int(&mut self, name: &'static str, range: RangeInclusive<i64>) -> Option<Option<i64>> {
+    pub fn opt_int(
+        &mut self,
+        name: &'static str,
+        range: RangeInclusive<i64>,
+    ) -> Option<Option<i64>> {
         match self.get(name) {
             None => Some(None),
             Some(v) => self.check_int(name, v, range).map(Some),
@@ -161,7 +191,11 @@ impl<'a> Fields<'a> {
     }
 
     /// Optional, but when present must not be `null`.
-    pub fn opt_present_string(&mut self, name: &'static str, len: RangeInclusive<usize>) -> Option<Option<String>> {
+    pub fn opt_present_string(
+        &mut self,
+        name: &'static str,
+        len: RangeInclusive<usize>,
+    ) -> Option<Option<String>> {
         match self.get(name) {
             None => Some(None),
             Some(v) => self.check_str(name, v, len).map(Some),
@@ -188,7 +222,14 @@ impl<'a> Fields<'a> {
             return None;
         };
         if !len.contains(&items.len()) {
-            self.error(name, format!("must have between {} and {} entries", len.start(), len.end()));
+            self.error(
+                name,
+                format!(
+                    "must have between {} and {} entries",
+                    len.start(),
+                    len.end()
+                ),
+            );
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
@@ -209,8 +250,11 @@ impl<'a> Fields<'a> {
     /// Ends reading: adds an error for every field that no reader asked for.
     pub fn finish(mut self) -> Vec<FieldError> {
         if let Some(obj) = self.obj {
-            let unknown: Vec<String> =
-                obj.keys().filter(|k| !self.known.contains(&k.as_str())).cloned().collect();
+            let unknown: Vec<String> = obj
+                .keys()
+                .filter(|k| !self.known.contains(&k.as_str()))
+                .cloned()
+                .collect();
             for k in unknown {
                 self.error(&k, "unknown field");
             }
@@ -240,13 +284,19 @@ mod tests {
             let name = f.string("name", 1..=5);
             let qty = f.int("qty", 1..=10);
             let phone = f.opt_string("phone", 3);
-            Some(Self { name: name?, qty: qty?, phone: phone? })
+            Some(Self {
+                name: name?,
+                qty: qty?,
+                phone: phone?,
+            })
         }
     }
 
     #[test]
     fn lists_every_failing_field() {
-        let err = Sample::from_json(&json!({"name": 3, "qty": 11, "phone": "12345", "x": 1})).err().unwrap();
+        let err = Sample::from_json(&json!({"name": 3, "qty": 11, "phone": "12345", "x": 1}))
+            .err()
+            .unwrap();
         let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "qty", "phone", "x"]);
     }
@@ -262,8 +312,13 @@ mod tests {
 
     #[test]
     fn rejects_non_objects_and_fractions() {
-        assert_eq!(Sample::from_json(&json!([1])).err().unwrap()[0].field, "body");
-        let err = Sample::from_json(&json!({"name": "a", "qty": 1.5})).err().unwrap();
+        assert_eq!(
+            Sample::from_json(&json!([1])).err().unwrap()[0].field,
+            "body"
+        );
+        let err = Sample::from_json(&json!({"name": "a", "qty": 1.5}))
+            .err()
+            .unwrap();
         assert_eq!(err[0].message, "must be an integer");
     }
 

@@ -43,7 +43,9 @@ struct AuthInner {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("ttl_secs", &self.0.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("Auth")
+            .field("ttl_secs", &self.0.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,8 @@ impl Auth {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-        validation.leeway = LEEWAY_SECS as u64;
+        // `exp` and `iat` are checked against the caller's clock in `verify`.
+        validation.validate_exp = false;
         Ok(Self(Arc::new(AuthInner {
             encoding: EncodingKey::from_secret(jwt_secret.as_bytes()),
             decoding: DecodingKey::from_secret(jwt_secret.as_bytes()),
@@ -87,7 +90,7 @@ impl Auth {
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
             .map_err(|_| ApiError::Unauthorized("invalid or expired token"))?;
-        if data.claims.iat > now + LEEWAY_SECS {
+        if data.claims.exp + LEEWAY_SECS < now || data.claims.iat > now + LEEWAY_SECS {
             return Err(ApiError::Unauthorized("invalid or expired token"));
         }
         Ok(data.claims)
@@ -162,7 +165,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Auth::from_ref(state).identify(parts)? {
             Principal::Service => Ok(Self),
-            Principal::Operator(_) => Err(ApiError::Forbidden("this route needs the service token")),
+            Principal::Operator(_) => {
+                Err(ApiError::Forbidden("this route needs the service token"))
+            }
         }
     }
 }
@@ -190,7 +195,12 @@ mod tests {
     }
 
     fn sign(claims: serde_json::Value, alg: Algorithm, secret: &str) -> String {
-        encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
     }
 
     fn claims(now: i64) -> serde_json::Value {
@@ -202,34 +212,69 @@ mod tests {
         let a = auth();
         let t = a.issue("42", 1_000_000);
         assert_eq!(a.verify(&t, 1_000_010).unwrap().sub, "42");
-        assert!(a.verify(&t, 1_000_000 + 3600 + LEEWAY_SECS + 1).is_err(), "expired");
+        assert!(
+            a.verify(&t, 1_000_000 + 3600 + LEEWAY_SECS + 1).is_err(),
+            "expired"
+        );
     }
 
     #[test]
     fn forged_and_foreign_tokens_are_refused() {
         let a = auth();
         let now = 1_000_000;
-        assert!(a.verify(&sign(claims(now), Algorithm::HS256, SECRET), now).is_ok());
-        assert!(a.verify(&sign(claims(now), Algorithm::HS256, "another-secret-0123456789abcdef0123"), now).is_err());
-        assert!(a.verify(&sign(claims(now), Algorithm::HS384, SECRET), now).is_err(), "alg pinned");
+        assert!(
+            a.verify(&sign(claims(now), Algorithm::HS256, SECRET), now)
+                .is_ok()
+        );
+        assert!(
+            a.verify(
+                &sign(
+                    claims(now),
+                    Algorithm::HS256,
+                    "another-secret-0123456789abcdef0123"
+                ),
+                now
+            )
+            .is_err()
+        );
+        assert!(
+            a.verify(&sign(claims(now), Algorithm::HS384, SECRET), now)
+                .is_err(),
+            "alg pinned"
+        );
         let mut c = claims(now);
         c["aud"] = "other".into();
-        assert!(a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(), "aud");
+        assert!(
+            a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(),
+            "aud"
+        );
         let mut c = claims(now);
         c["iss"] = "other".into();
-        assert!(a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(), "iss");
+        assert!(
+            a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(),
+            "iss"
+        );
         let mut c = claims(now);
         c["iat"] = (now + 120).into();
-        assert!(a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(), "iat in the future");
+        assert!(
+            a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(),
+            "iat in the future"
+        );
         for missing in ["sub", "iat", "exp"] {
             let mut c = claims(now);
             c.as_object_mut().unwrap().remove(missing);
-            assert!(a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(), "without {missing}");
+            assert!(
+                a.verify(&sign(c, Algorithm::HS256, SECRET), now).is_err(),
+                "without {missing}"
+            );
         }
         // alg: none, unsigned
         let header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
         let body = base64_url(&claims(now).to_string());
-        assert!(a.verify(&format!("{header}.{body}."), now).is_err(), "alg none");
+        assert!(
+            a.verify(&format!("{header}.{body}."), now).is_err(),
+            "alg none"
+        );
     }
 
     fn base64_url(s: &str) -> String {

@@ -18,7 +18,10 @@ impl Clock {
     pub fn manual(start: DateTime<Utc>) -> (Self, ManualClock) {
         let now = Arc::new(Mutex::new(start));
         let read = now.clone();
-        (Self(Arc::new(move || *read.lock().expect("clock lock"))), ManualClock(now))
+        (
+            Self(Arc::new(move || *read.lock().expect("clock lock"))),
+            ManualClock(now),
+        )
     }
 
     pub fn now(&self) -> DateTime<Utc> {

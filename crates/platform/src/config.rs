@@ -16,7 +16,10 @@ pub fn load_dotenv() {
 
 /// A variable's value, or `default` when unset or empty.
 pub fn var_or(name: &str, default: &str) -> String {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
 }
 
 /// A variable parsed as `T`, or `default` when unset.
@@ -26,20 +29,27 @@ where
 {
     match std::env::var(name).ok().filter(|v| !v.is_empty()) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|e| anyhow::anyhow!("{name} is invalid ({v:?}): {e}")),
+        Some(v) => v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name} is invalid ({v:?}): {e}")),
     }
 }
 
 /// A required secret of at least 32 bytes.
 pub fn secret(name: &str) -> anyhow::Result<String> {
-    let v = std::env::var(name).with_context(|| format!("{name} is not set (at least {MIN_SECRET_BYTES} bytes required)"))?;
+    let v = std::env::var(name).with_context(|| {
+        format!("{name} is not set (at least {MIN_SECRET_BYTES} bytes required)")
+    })?;
     check_secret(name, &v)?;
     Ok(v)
 }
 
 pub fn check_secret(name: &str, value: &str) -> anyhow::Result<()> {
     if value.len() < MIN_SECRET_BYTES {
-        bail!("{name} is too short: {} bytes, at least {MIN_SECRET_BYTES} required", value.len());
+        bail!(
+            "{name} is too short: {} bytes, at least {MIN_SECRET_BYTES} required",
+            value.len()
+        );
     }
     Ok(())
 }

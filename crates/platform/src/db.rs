@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use sqlx::mysql::{MySqlConnectOptions, MySqlDatabaseError, MySqlPoolOptions, MySqlQueryResult};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
 use sqlx::{Executor, MySql, MySqlPool, Sqlite, SqlitePool, Transaction};
 
 /// A pool on one of the two backends.
@@ -50,7 +53,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 16, acquire_timeout: Duration::from_secs(3) }
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
     }
 }
 
@@ -61,14 +67,18 @@ impl Db {
         match scheme {
             "mysql" | "mariadb" => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
-                let options = MySqlConnectOptions::from_str(&url).context("DATABASE_URL is not a valid MySQL URL")?;
+                let options = MySqlConnectOptions::from_str(&url)
+                    .context("DATABASE_URL is not a valid MySQL URL")?;
                 let pool = MySqlPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(opts.acquire_timeout)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute(format!("SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECS}").as_str())
-                                .await?;
+                            conn.execute(
+                                format!("SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_SECS}")
+                                    .as_str(),
+                            )
+                            .await?;
                             Ok(())
                         })
                     })
@@ -87,8 +97,9 @@ impl Db {
                     .foreign_keys(true);
                 if let Some(parent) = std::path::Path::new(options.get_filename()).parent() {
                     if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent)
-                            .with_context(|| format!("cannot create the directory {}", parent.display()))?;
+                        std::fs::create_dir_all(parent).with_context(|| {
+                            format!("cannot create the directory {}", parent.display())
+                        })?;
                     }
                 }
                 let pool = SqlitePoolOptions::new()
@@ -123,7 +134,11 @@ impl Db {
 
     /// Loads the demo data when the database holds no operator yet; says whether it did.
     pub async fn seed_if_empty(&self) -> anyhow::Result<bool> {
-        let count: i64 = on_db!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM operators").fetch_one(pool).await)?;
+        let count: i64 = on_db!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM operators"
+        )
+        .fetch_one(pool)
+        .await)?;
         if count > 0 {
             return Ok(false);
         }
@@ -137,7 +152,9 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        let probe = on_db!(self, |pool| sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool).await);
+        let probe = on_db!(self, |pool| sqlx::query_scalar::<_, i32>("SELECT 1")
+            .fetch_one(pool)
+            .await);
         probe.is_ok()
     }
 
@@ -149,12 +166,16 @@ impl Db {
 /// How a write transaction starts on each backend.
 pub trait WritePool {
     type Database: sqlx::Database;
-    fn begin_write(&self) -> impl Future<Output = sqlx::Result<Transaction<'static, Self::Database>>> + Send;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self::Database>>> + Send;
 }
 
 impl WritePool for MySqlPool {
     type Database = MySql;
-    fn begin_write(&self) -> impl Future<Output = sqlx::Result<Transaction<'static, MySql>>> + Send {
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, MySql>>> + Send {
         self.begin()
     }
 }
@@ -163,7 +184,9 @@ impl WritePool for SqlitePool {
     type Database = Sqlite;
     /// SQLite takes the write lock up front: a deferred transaction that reads then writes can
     /// fail to upgrade its lock (SQLITE_BUSY) instead of waiting for it.
-    fn begin_write(&self) -> impl Future<Output = sqlx::Result<Transaction<'static, Sqlite>>> + Send {
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Sqlite>>> + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
@@ -187,17 +210,23 @@ impl InsertedId for SqliteQueryResult {
 
 /// A unique index refused the row (duplicate e-mail, sku or idempotency key).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }
 
 /// A conflict between transactions that a retry resolves: deadlock or lock-wait time-out on
 /// MySQL/MariaDB, busy or locked on SQLite.
 pub fn is_transient(e: &sqlx::Error) -> bool {
-    let Some(db) = e.as_database_error() else { return false };
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
     if let Some(my) = db.try_downcast_ref::<MySqlDatabaseError>() {
         return is_lock_wait_timeout(e) || my.number() == 1213;
     }
-    matches!(db.code().as_deref(), Some("5" | "6" | "261" | "262" | "517"))
+    matches!(
+        db.code().as_deref(),
+        Some("5" | "6" | "261" | "262" | "517")
+    )
 }
 
 /// MySQL's lock-wait time-out (1205): another transaction holds the row.
@@ -219,7 +248,9 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(d) => d
             .try_downcast_ref::<MySqlDatabaseError>()
             // server shutting down, connection killed, query interrupted, too many connections
-            .is_some_and(|my| matches!(my.number(), 1040 | 1053 | 1077 | 1317 | 1927 | 2006 | 2013)),
+            .is_some_and(|my| {
+                matches!(my.number(), 1040 | 1053 | 1077 | 1317 | 1927 | 2006 | 2013)
+            }),
         _ => false,
     }
 }
@@ -263,7 +294,9 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_schemes_are_refused_with_a_hint() {
-        let err = Db::connect("postgres://x", &DbOptions::default()).await.unwrap_err();
+        let err = Db::connect("postgres://x", &DbOptions::default())
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("mysql://"), "{err}");
     }
 

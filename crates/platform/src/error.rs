@@ -33,6 +33,14 @@ pub enum ApiError {
     /// A request with the same idempotency key is still running.
     #[error("a request with this idempotency key is still in progress")]
     InFlight,
+    /// Products of an order's lines that do not exist (404) or lack stock (409).
+    #[error("{detail}")]
+    Products {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        product_ids: Vec<i64>,
+    },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
     #[error("too many requests")]
@@ -45,11 +53,17 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::NotFound { code, detail: detail.into() }
+        Self::NotFound {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict { code, detail: detail.into() }
+        Self::Conflict {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn field(field: &str, message: &str) -> Self {
@@ -58,7 +72,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) | Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) | Self::BadRequest(_) | Self::MalformedJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -66,6 +82,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::InFlight => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Products { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,7 +98,10 @@ impl ApiError {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::Unauthorized(_) => "UNAUTHORIZED",
             Self::Forbidden(_) => "FORBIDDEN",
-            Self::NotFound { code, .. } | Self::Conflict { code, .. } | Self::Unprocessable { code, .. } => code,
+            Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Products { code, .. } => code,
             Self::InFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
             Self::TooManyRequests { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -97,13 +117,20 @@ impl ApiError {
             other => other.to_string(),
         };
         Problem {
-            r#type: format!("urn:b2b-orders:problem:{}", self.code().to_ascii_lowercase().replace('_', "-")),
+            r#type: format!(
+                "urn:b2b-orders:problem:{}",
+                self.code().to_ascii_lowercase().replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
             code: self.code().to_owned(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+            product_ids: match self {
+                Self::Products { product_ids, .. } => Some(product_ids.clone()),
                 _ => None,
             },
         }
@@ -123,9 +150,12 @@ pub struct Problem {
     pub detail: String,
     pub code: String,
     /// Every failing field, when the request parsed but some fields were invalid.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<FieldError>>)]
     pub errors: Option<Vec<FieldError>>,
+    /// The products concerned, on `PRODUCT_NOT_FOUND` and `INSUFFICIENT_STOCK`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_ids: Option<Vec<i64>>,
 }
 
 impl IntoResponse for ApiError {
@@ -137,7 +167,10 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let mut resp = (self.status(), axum::Json(problem)).into_response();
         let headers = resp.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         match self {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

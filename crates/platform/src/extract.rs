@@ -46,7 +46,8 @@ fn is_json(req: &Request) -> bool {
         .and_then(|v| v.split(';').next())
         .map(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false)
 }
@@ -141,12 +142,19 @@ impl QueryParams {
     }
 
     /// An RFC 3339 timestamp filter.
-    pub fn timestamp(&self, name: &str, errors: &mut Vec<FieldError>) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub fn timestamp(
+        &self,
+        name: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
         let raw = self.get(name)?;
         match chrono::DateTime::parse_from_rfc3339(raw) {
             Ok(t) => Some(t.with_timezone(&chrono::Utc)),
             Err(_) => {
-                errors.push(FieldError::new(name, "must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z"));
+                errors.push(FieldError::new(
+                    name,
+                    "must be an RFC 3339 timestamp, e.g. 2026-01-31T00:00:00Z",
+                ));
                 None
             }
         }
@@ -159,7 +167,10 @@ impl QueryParams {
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if LIMIT_RANGE.contains(&n) => n,
                 _ => {
-                    errors.push(FieldError::new("limit", "must be an integer between 1 and 100"));
+                    errors.push(FieldError::new(
+                        "limit",
+                        "must be an integer between 1 and 100",
+                    ));
                     DEFAULT_LIMIT
                 }
             },
@@ -167,7 +178,10 @@ impl QueryParams {
         let after = match self.get("cursor") {
             None | Some("") => 0,
             Some(raw) => decode_cursor(raw).unwrap_or_else(|| {
-                errors.push(FieldError::new("cursor", "is not a cursor returned by this list"));
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor returned by this list",
+                ));
                 0
             }),
         };
@@ -177,7 +191,11 @@ impl QueryParams {
 
 /// Turns collected query errors into a 400.
 pub fn check(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Where a keyset page starts and how long it is.
@@ -203,7 +221,10 @@ impl PageRequest {
         } else {
             None
         };
-        Page { data: rows, next_cursor }
+        Page {
+            data: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -216,7 +237,10 @@ pub fn encode_cursor(id: i64) -> String {
 pub fn decode_cursor(raw: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_prefix(CURSOR_PREFIX)?.parse().ok().filter(|id: &i64| *id >= 0)
+    text.strip_prefix(CURSOR_PREFIX)?
+        .parse()
+        .ok()
+        .filter(|id: &i64| *id >= 0)
 }
 
 #[cfg(test)]

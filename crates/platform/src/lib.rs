@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod server;
+pub mod sql;
 pub mod telemetry;
 
 pub use auth::{Auth, Caller, Operator, Service};

@@ -23,14 +23,23 @@ pub fn add_security_schemes(api: &mut OpenApi) {
 fn problem(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
-        .content("application/problem+json", Content::new(Some(Ref::from_schema_name("Problem"))))
+        .content(
+            "application/problem+json",
+            Content::new(Some(Ref::from_schema_name("Problem"))),
+        )
         .build()
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
-    [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
-        .into_iter()
-        .filter_map(Option::as_mut)
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }
 
 /// Adds the problem responses that the shared platform can give on any operation: 400 (bad
@@ -44,10 +53,15 @@ pub fn add_standard_responses(api: &mut OpenApi, uses_database: bool) {
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let responses = &mut op.responses.responses;
             let mut add = |code: &str, description: &str| {
-                responses.entry(code.to_owned()).or_insert_with(|| problem(description).into());
+                responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| problem(description).into());
             };
             if has_body || has_params {
-                add("400", "Malformed JSON or invalid fields (every failing field is listed in `errors`)");
+                add(
+                    "400",
+                    "Malformed JSON or invalid fields (every failing field is listed in `errors`)",
+                );
             }
             if secured {
                 add("401", "Missing, invalid or expired credentials");
@@ -59,7 +73,10 @@ pub fn add_standard_responses(api: &mut OpenApi, uses_database: bool) {
             }
             add("500", "Unexpected error (a bug)");
             if uses_database {
-                add("503", "The database or a service this one depends on is unreachable");
+                add(
+                    "503",
+                    "The database or a service this one depends on is unreachable",
+                );
             }
         }
     }

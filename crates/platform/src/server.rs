@@ -24,7 +24,8 @@ pub fn finish(router: Router) -> Router {
     router
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
         .method_not_allowed_fallback(|| async {
-            let mut resp = ApiError::BadRequest("method not allowed on this route".to_owned()).into_response();
+            let mut resp =
+                ApiError::BadRequest("method not allowed on this route".to_owned()).into_response();
             *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
             resp
         })
@@ -33,8 +34,14 @@ pub fn finish(router: Router) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
@@ -52,16 +59,27 @@ pub struct Health {
 /// Health of an API: 200 when its database answers, 503 otherwise.
 pub async fn health(db: &Db) -> Response {
     if db.ping().await {
-        Json(Health { status: "ok".to_owned() }).into_response()
+        Json(Health {
+            status: "ok".to_owned(),
+        })
+        .into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".to_owned() })).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable".to_owned(),
+            }),
+        )
+            .into_response()
     }
 }
 
 /// Binds `0.0.0.0:port`, with one clear error when the port is taken.
 pub async fn bind(port: u16) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::from(([0, 0, 0, 0], port));
-    TcpListener::bind(addr).await.with_context(|| format!("cannot listen on port {port} (is it already in use? set PORT)"))
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on port {port} (is it already in use? set PORT)"))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, letting requests in flight finish.
@@ -70,10 +88,13 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("server error")
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -29,7 +29,9 @@ pub struct TestDb {
 /// The server URL for MariaDB tests, or `None` when not configured. With
 /// `REQUIRE_MYSQL_TESTS=1` (as CI sets) a missing URL fails the test instead of skipping it.
 pub fn mysql_url() -> Option<String> {
-    let url = std::env::var("TEST_MYSQL_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("TEST_MYSQL_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("REQUIRE_MYSQL_TESTS").is_ok_and(|v| v == "1") {
         panic!("REQUIRE_MYSQL_TESTS=1 but TEST_MYSQL_URL is not set");
     }
@@ -46,7 +48,10 @@ pub fn backends() -> Vec<Backend> {
 }
 
 fn options() -> DbOptions {
-    DbOptions { max_connections: 12, ..DbOptions::default() }
+    DbOptions {
+        max_connections: 12,
+        ..DbOptions::default()
+    }
 }
 
 impl TestDb {
@@ -63,22 +68,39 @@ impl TestDb {
         let url = format!("sqlite://{}/test.db", dir.path().display());
         let db = Db::connect(&url, &options()).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
-        Self { db, url, backend: Backend::Sqlite, _dir: Some(dir) }
+        Self {
+            db,
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+        }
     }
 
     /// A new, migrated database on the server at `TEST_MYSQL_URL`, or `None` when unset.
     pub async fn mysql() -> Option<Self> {
         let admin = mysql_url()?;
         let name = format!("b2b_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::MySqlConnection::connect(&admin).await.expect("connect to TEST_MYSQL_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+        let mut conn = sqlx::MySqlConnection::connect(&admin)
+            .await
+            .expect("connect to TEST_MYSQL_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
         let _ = conn.close().await;
         let base = admin.split('?').next().unwrap_or(&admin);
         let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
         let url = format!("{base}/{name}");
-        let db = Db::connect(&url, &options()).await.expect("connect to the test database");
+        let db = Db::connect(&url, &options())
+            .await
+            .expect("connect to the test database");
         db.migrate().await.expect("migrate mysql");
-        Some(Self { db, url, backend: Backend::MySql, _dir: None })
+        Some(Self {
+            db,
+            url,
+            backend: Backend::MySql,
+            _dir: None,
+        })
     }
 
     /// Loads the demo seed (one operator, five customers, ten products).
@@ -90,15 +112,25 @@ impl TestDb {
 
 /// Serves `app` on 127.0.0.1 at a free port; returns its base URL (`http://127.0.0.1:PORT`).
 pub async fn spawn(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     format!("http://{addr}")
 }
 
 /// A client with a short time-out, so a hung server fails the test instead of stalling it.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client")
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client")
 }

@@ -17,7 +17,9 @@ fn not_found(id: i64) -> ApiError {
 
 fn write_error(e: WriteError, id: i64) -> ApiError {
     match e {
-        WriteError::EmailTaken => ApiError::conflict("EMAIL_TAKEN", "a customer with this e-mail already exists"),
+        WriteError::EmailTaken => {
+            ApiError::conflict("EMAIL_TAKEN", "a customer with this e-mail already exists")
+        }
         WriteError::NotFound => not_found(id),
         WriteError::Db(e) => e.into(),
     }
@@ -34,7 +36,9 @@ pub async fn create(
     _: Operator,
     JsonBody(input): JsonBody<CustomerInput>,
 ) -> Result<(StatusCode, Json<Customer>)> {
-    let customer = repo::insert(&state.db, &input, state.clock.now()).await.map_err(|e| write_error(e, 0))?;
+    let customer = repo::insert(&state.db, &input, state.clock.now())
+        .await
+        .map_err(|e| write_error(e, 0))?;
     tracing::info!(customer_id = customer.id, "customer created");
     Ok((StatusCode::CREATED, Json(customer)))
 }
@@ -47,7 +51,11 @@ pub async fn create(
     security(("operator_jwt" = [])),
     responses((status = 200, body = Page<Customer>)))]
 #[tracing::instrument(skip_all)]
-pub async fn list(State(state): State<AppState>, _: Operator, q: QueryParams) -> Result<Json<Page<Customer>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    _: Operator,
+    q: QueryParams,
+) -> Result<Json<Page<Customer>>> {
     let mut errors = Vec::new();
     let search = q.search(&mut errors);
     let page = q.page(&mut errors);
@@ -63,7 +71,10 @@ pub async fn list(State(state): State<AppState>, _: Operator, q: QueryParams) ->
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Result<Json<Customer>> {
-    repo::get(&state.db, id).await?.map(Json).ok_or_else(|| not_found(id))
+    repo::get(&state.db, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| not_found(id))
 }
 
 /// Replace a customer (a missing `phone` becomes null).
@@ -79,7 +90,10 @@ pub async fn replace(
     Id(id): Id,
     JsonBody(input): JsonBody<CustomerInput>,
 ) -> Result<Json<Customer>> {
-    repo::replace(&state.db, id, &input, state.clock.now()).await.map(Json).map_err(|e| write_error(e, id))
+    repo::replace(&state.db, id, &input, state.clock.now())
+        .await
+        .map(Json)
+        .map_err(|e| write_error(e, id))
 }
 
 /// Delete a customer (soft: it disappears from the API and its e-mail can be used again).
@@ -103,6 +117,13 @@ pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> R
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
-pub async fn internal_get(State(state): State<AppState>, _: Service, Id(id): Id) -> Result<Json<Customer>> {
-    repo::get(&state.db, id).await?.map(Json).ok_or_else(|| not_found(id))
+pub async fn internal_get(
+    State(state): State<AppState>,
+    _: Service,
+    Id(id): Id,
+) -> Result<Json<Customer>> {
+    repo::get(&state.db, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| not_found(id))
 }

@@ -21,7 +21,14 @@ struct Row {
 
 impl From<Row> for Customer {
     fn from(r: Row) -> Self {
-        Self { id: r.id, name: r.name, email: r.email, phone: r.phone, created_at: r.created_at, updated_at: r.updated_at }
+        Self {
+            id: r.id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
     }
 }
 
@@ -37,24 +44,18 @@ pub enum WriteError {
 }
 
 fn classify(e: sqlx::Error) -> WriteError {
-    if is_unique_violation(&e) { WriteError::EmailTaken } else { WriteError::Db(e) }
-}
-
-/// `%`, `_` and the escape character itself are matched literally.
-fn like_pattern(search: &str) -> String {
-    let mut p = String::with_capacity(search.len() + 2);
-    p.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '!') {
-            p.push('!');
-        }
-        p.push(c);
+    if is_unique_violation(&e) {
+        WriteError::EmailTaken
+    } else {
+        WriteError::Db(e)
     }
-    p.push('%');
-    p
 }
 
-pub async fn insert(db: &Db, input: &CustomerInput, now: DateTime<Utc>) -> Result<Customer, WriteError> {
+pub async fn insert(
+    db: &Db,
+    input: &CustomerInput,
+    now: DateTime<Utc>,
+) -> Result<Customer, WriteError> {
     const SQL: &str = "INSERT INTO customers (name, email, email_key, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)";
     let key = input.email.to_lowercase();
     let id = on_db!(db, |pool| sqlx::query(SQL)
@@ -81,7 +82,10 @@ pub async fn insert(db: &Db, input: &CustomerInput, now: DateTime<Utc>) -> Resul
 /// A live (not deleted) customer.
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
     let sql = format!("SELECT {COLUMNS} FROM customers WHERE id = ? AND deleted_at IS NULL");
-    let row = on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql).bind(id).fetch_optional(pool).await)?;
+    let row = on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
     Ok(row.map(Customer::from))
 }
 
@@ -89,15 +93,21 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
 pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Result<Vec<Customer>> {
     let rows = match search {
         None => {
-            let sql = format!("SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?");
-            on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql).bind(page.after).bind(page.fetch()).fetch_all(pool).await)?
+            let sql = format!(
+                "SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?"
+            );
+            on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql)
+                .bind(page.after)
+                .bind(page.fetch())
+                .fetch_all(pool)
+                .await)?
         }
         Some(s) => {
             let sql = format!(
                 "SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? \
                  AND (LOWER(name) LIKE ? ESCAPE '!' OR LOWER(email) LIKE ? ESCAPE '!') ORDER BY id LIMIT ?"
             );
-            let pattern = like_pattern(&s.to_lowercase());
+            let pattern = b2b_platform::sql::like_pattern(&s.to_lowercase());
             on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql)
                 .bind(page.after)
                 .bind(&pattern)
@@ -111,7 +121,12 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
 }
 
 /// Replaces every field of a live customer.
-pub async fn replace(db: &Db, id: i64, input: &CustomerInput, now: DateTime<Utc>) -> Result<Customer, WriteError> {
+pub async fn replace(
+    db: &Db,
+    id: i64,
+    input: &CustomerInput,
+    now: DateTime<Utc>,
+) -> Result<Customer, WriteError> {
     const SQL: &str = "UPDATE customers SET name = ?, email = ?, email_key = ?, phone = ?, updated_at = ? \
                        WHERE id = ? AND deleted_at IS NULL";
     let key = input.email.to_lowercase();
@@ -134,20 +149,13 @@ pub async fn replace(db: &Db, id: i64, input: &CustomerInput, now: DateTime<Utc>
 
 /// Soft-deletes a live customer and frees its e-mail; says whether there was one.
 pub async fn soft_delete(db: &Db, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
-    const SQL: &str =
-        "UPDATE customers SET deleted_at = ?, updated_at = ?, email_key = NULL WHERE id = ? AND deleted_at IS NULL";
-    let affected =
-        on_db!(db, |pool| sqlx::query(SQL).bind(now).bind(now).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    const SQL: &str = "UPDATE customers SET deleted_at = ?, updated_at = ?, email_key = NULL WHERE id = ? AND deleted_at IS NULL";
+    let affected = on_db!(db, |pool| sqlx::query(SQL)
+        .bind(now)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(affected > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn wildcards_are_literal() {
-        assert_eq!(like_pattern("50%_off!"), "%50!%!_off!!%");
-        assert_eq!(like_pattern("acme"), "%acme%");
-    }
 }

@@ -12,7 +12,11 @@ use crate::AppState;
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$oDWrtxBHZdpEdhL54EZFKQ$IaDOgh13bHDvRB9ZgsL0FRWiL2QDfno/J96QOLe87Pk";
 
 fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// Log in as an operator: returns a bearer token (HS256 JWT).
@@ -20,10 +24,15 @@ fn verify(password: &str, hash: &str) -> bool {
     responses((status = 200, body = TokenResponse),
               (status = 401, body = Problem, content_type = "application/problem+json", description = "Wrong e-mail or password")))]
 #[tracing::instrument(skip_all)]
-pub async fn token(State(state): State<AppState>, JsonBody(login): JsonBody<LoginRequest>) -> Result<Json<TokenResponse>> {
+pub async fn token(
+    State(state): State<AppState>,
+    JsonBody(login): JsonBody<LoginRequest>,
+) -> Result<Json<TokenResponse>> {
     const SQL: &str = "SELECT id, password_hash FROM operators WHERE email = ?";
-    let row: Option<(i64, String)> =
-        on_db!(&state.db, |pool| sqlx::query_as(SQL).bind(login.email.to_lowercase()).fetch_optional(pool).await)?;
+    let row: Option<(i64, String)> = on_db!(&state.db, |pool| sqlx::query_as(SQL)
+        .bind(login.email.to_lowercase())
+        .fetch_optional(pool)
+        .await)?;
     let (id, hash, known) = match row {
         Some((id, hash)) => (id, hash, true),
         None => (0, DUMMY_HASH.to_owned(), false),
@@ -36,9 +45,15 @@ pub async fn token(State(state): State<AppState>, JsonBody(login): JsonBody<Logi
         tracing::info!("operator log-in refused");
         return Err(ApiError::Unauthorized("invalid e-mail or password"));
     }
-    let access_token = state.auth.issue(&id.to_string(), state.clock.now().timestamp());
+    let access_token = state
+        .auth
+        .issue(&id.to_string(), state.clock.now().timestamp());
     tracing::info!(operator_id = id, "operator logged in");
-    Ok(Json(TokenResponse { access_token, token_type: "Bearer".to_owned(), expires_in: state.auth.ttl_secs() }))
+    Ok(Json(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: state.auth.ttl_secs(),
+    }))
 }
 
 #[cfg(test)]

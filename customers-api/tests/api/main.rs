@@ -1,0 +1,9 @@
+//! The customers-api test suite: one binary whose tests talk to a real server over HTTP.
+
+mod auth;
+mod bad_input;
+mod customers;
+mod helpers;
+mod openapi;
+mod pagination;
+mod storage;

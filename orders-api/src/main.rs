@@ -1,0 +1,28 @@
+//! orders-api binary: `orders-api` serves; `orders-api migrate` applies migrations.
+
+use b2b_platform::db::DbOptions;
+use b2b_platform::{Db, config, telemetry};
+
+#[tokio::main]
+async fn main() {
+    config::load_dotenv();
+    telemetry::init();
+    if let Err(e) = run().await {
+        eprintln!("orders-api: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => orders_api::run(orders_api::Config::from_env()?).await,
+        Some("migrate") => {
+            let url = config::var_or("DATABASE_URL", orders_api::DEFAULT_DATABASE_URL);
+            let db = Db::connect(&url, &DbOptions::default()).await?;
+            db.migrate().await?;
+            println!("migrate: done ({})", db.backend());
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}: use serve or migrate"),
+    }
+}

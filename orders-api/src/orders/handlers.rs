@@ -1,0 +1,172 @@
+//! Order routes (operator token or service token).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use b2b_domain::order::{NewOrder, Order, OrderStatus};
+use b2b_domain::page::Page;
+use b2b_platform::extract::{QueryParams, check};
+use b2b_platform::{ApiError, Caller, CorrelationId, Id, JsonBody, Problem, Result};
+
+use super::repo::{self, Filter};
+use super::write;
+use crate::AppState;
+use crate::customers_client::CustomerError;
+use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, replay, run_once};
+
+/// Create an order in `CREATED`, taking its stock (all lines or none). With an
+/// `Idempotency-Key`, a retried request returns the same order and takes stock once.
+#[utoipa::path(post, path = "/orders", tag = "orders", request_body = NewOrder,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 characters from '!' to '~'")),
+    security(("operator_jwt" = []), ("service_token" = [])),
+    responses((status = 201, body = Order, description = "Created (or replayed, with `Idempotent-Replayed: true`)"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "`CUSTOMER_NOT_FOUND` or `PRODUCT_NOT_FOUND` (with `product_ids`)"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "`INSUFFICIENT_STOCK` (with `product_ids`), or the key is in flight (`Retry-After`)"),
+              (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    State(state): State<AppState>,
+    _: Caller,
+    correlation: CorrelationId,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<NewOrder>,
+) -> Result<Response> {
+    let claim = key_header(&headers, "idempotency-key")?.map(|key| {
+        let request = serde_json::to_vec(&req).unwrap_or_default();
+        Claim::new(CREATE_SCOPE, key, &request)
+    });
+    if let Some(resp) = replay(&state.db, claim.as_ref(), state.clock.now()).await? {
+        return Ok(resp);
+    }
+    state
+        .customers
+        .ensure_exists(req.customer_id, &correlation)
+        .await
+        .map_err(|e| match e {
+            CustomerError::NotFound => ApiError::not_found(
+                "CUSTOMER_NOT_FOUND",
+                format!("customer {} not found", req.customer_id),
+            ),
+            CustomerError::Unavailable(why) => {
+                tracing::warn!(reason = %why, "customers-api unavailable");
+                ApiError::Unavailable("customers-api is unavailable; try again shortly".to_owned())
+            }
+        })?;
+    let resp = run_once(
+        &state.db,
+        &state.clock,
+        claim.as_ref(),
+        state.rules.idempotency_ttl,
+        StatusCode::CREATED,
+        write::Create(&req),
+    )
+    .await?;
+    tracing::info!(customer_id = req.customer_id, "order created");
+    Ok(resp)
+}
+
+/// Get an order with its lines.
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
+    security(("operator_jwt" = []), ("service_token" = [])),
+    responses((status = 200, body = Order),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order")))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Json<Order>> {
+    repo::get(&state.db, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("ORDER_NOT_FOUND", format!("order {id} not found")))
+}
+
+/// List orders by id ascending, filtered by status, customer and creation time (inclusive bounds).
+#[utoipa::path(get, path = "/orders", tag = "orders",
+    params(("status" = Option<OrderStatus>, Query), ("customer_id" = Option<i64>, Query, minimum = 1),
+           ("from" = Option<String>, Query, format = DateTime, description = "Created at or after (RFC 3339)"),
+           ("to" = Option<String>, Query, format = DateTime, description = "Created at or before (RFC 3339)"),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    security(("operator_jwt" = []), ("service_token" = [])), responses((status = 200, body = Page<Order>)))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    State(state): State<AppState>,
+    _: Caller,
+    q: QueryParams,
+) -> Result<Json<Page<Order>>> {
+    let mut errors = Vec::new();
+    let status = q.get("status").and_then(|s| {
+        let parsed = OrderStatus::parse(s);
+        if parsed.is_none() {
+            errors.push(b2b_domain::FieldError::new(
+                "status",
+                "must be one of CREATED, CONFIRMED, CANCELED",
+            ));
+        }
+        parsed
+    });
+    let filter = Filter {
+        status,
+        customer_id: q.id("customer_id", &mut errors),
+        from: q.timestamp("from", &mut errors),
+        to: q.timestamp("to", &mut errors),
+    };
+    let page = q.page(&mut errors);
+    check(errors)?;
+    let rows = repo::list(&state.db, &filter, page).await?;
+    Ok(Json(page.page(rows, |o| o.id)))
+}
+
+/// Confirm an order (`CREATED → CONFIRMED`). `X-Idempotency-Key` is required: the same key
+/// replays the first outcome; a confirmed order is returned unchanged.
+#[utoipa::path(post, path = "/orders/{id}/confirm", tag = "orders",
+    params(("id" = i64, Path, minimum = 1),
+           ("X-Idempotency-Key" = String, Header, description = "Required; 1-255 characters from '!' to '~'")),
+    security(("operator_jwt" = []), ("service_token" = [])),
+    responses((status = 200, body = Order, description = "Confirmed (or replayed, with `Idempotent-Replayed: true`)"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is canceled (`ORDER_NOT_CONFIRMABLE`), or the key is in flight (`Retry-After`)"),
+              (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    _: Caller,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let key = key_header(&headers, "x-idempotency-key")?
+        .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
+    let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
+    if let Some(resp) = replay(&state.db, Some(&claim), state.clock.now()).await? {
+        return Ok(resp);
+    }
+    run_once(
+        &state.db,
+        &state.clock,
+        Some(&claim),
+        state.rules.idempotency_ttl,
+        StatusCode::OK,
+        write::Confirm(id),
+    )
+    .await
+}
+
+/// Cancel an order, giving its stock back: `CREATED` always, `CONFIRMED` within the cancellation
+/// window; a canceled order is returned unchanged.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path, minimum = 1)),
+    security(("operator_jwt" = []), ("service_token" = [])),
+    responses((status = 200, body = Order),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "Confirmed longer ago than the window (`CANCELLATION_WINDOW_CLOSED`)")))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn cancel(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Response> {
+    let window = state.rules.cancellation_window;
+    run_once(
+        &state.db,
+        &state.clock,
+        None,
+        state.rules.idempotency_ttl,
+        StatusCode::OK,
+        write::Cancel(id, window),
+    )
+    .await
+}

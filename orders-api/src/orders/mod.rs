@@ -1,0 +1,6 @@
+//! Orders: creation that never oversells, idempotent confirmation, cancellation within its
+//! window, and the reads.
+
+pub mod handlers;
+pub mod repo;
+pub mod write;

@@ -1,0 +1,239 @@
+//! The three state changes, each one transaction run through [`crate::idempotency::run_once`].
+//!
+//! Stock is taken with a guarded decrement (`stock = stock - ? WHERE id = ? AND stock >= ?`), line
+//! by line in product-id order so concurrent orders lock rows in the same order; the row locks
+//! make it correct across any number of orders-api replicas on one database, and the `CHECK
+//! (stock >= 0)` is a last guard. Nothing is ever read and then written back.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use b2b_domain::order::{CancelDecision, ConfirmDecision, NewOrder, Order, OrderItem, OrderStatus};
+use b2b_domain::order::{cancel_decision, confirm_decision, subtotal};
+use b2b_platform::sql::{Arg, Exec, Tx, placeholders};
+use b2b_platform::{ApiError, args};
+use chrono::{DateTime, Duration, Utc};
+
+use super::repo::get_in;
+use crate::idempotency::{Effect, TxError};
+
+/// Creates an order.
+pub struct Create<'a>(pub &'a NewOrder);
+/// Confirms order `.0`.
+pub struct Confirm(pub i64);
+/// Cancels order `.0` within the window `.1`.
+pub struct Cancel(pub i64, pub Duration);
+
+impl Effect for Create<'_> {
+    type Output = Order;
+    fn apply(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Order, TxError>> + Send {
+        create(tx, self.0, now)
+    }
+}
+
+impl Effect for Confirm {
+    type Output = Order;
+    fn apply(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Order, TxError>> + Send {
+        confirm(tx, self.0, now)
+    }
+}
+
+impl Effect for Cancel {
+    type Output = Order;
+    fn apply(
+        &self,
+        tx: &mut Tx,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Order, TxError>> + Send {
+        cancel(tx, self.0, now, self.1)
+    }
+}
+
+fn ids_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn order_not_found(id: i64) -> TxError {
+    ApiError::not_found("ORDER_NOT_FOUND", format!("order {id} not found")).into()
+}
+
+/// Creates an order in `CREATED`, taking its stock; all lines or none.
+pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<Order, TxError> {
+    const TAKE: &str =
+        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?";
+    let mut lines = req.items.clone();
+    lines.sort_by_key(|l| l.product_id);
+
+    let mut short = Vec::new();
+    for l in &lines {
+        if tx
+            .execute(TAKE, &args![l.qty, now, l.product_id, l.qty])
+            .await?
+            == 0
+        {
+            short.push(l.product_id);
+        }
+    }
+    // Read after the decrements: the rows are locked by now, so these are the prices that hold.
+    let ids: Vec<Arg> = lines.iter().map(|l| Arg::I64(l.product_id)).collect();
+    let sql = format!(
+        "SELECT id, price_cents FROM products WHERE id IN ({})",
+        placeholders(ids.len())
+    );
+    let prices: HashMap<i64, i64> = tx
+        .fetch_all::<(i64, i64)>(&sql, &ids)
+        .await?
+        .into_iter()
+        .collect();
+
+    let missing: Vec<i64> = lines
+        .iter()
+        .map(|l| l.product_id)
+        .filter(|id| !prices.contains_key(id))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::Products {
+            status: StatusCode::NOT_FOUND,
+            code: "PRODUCT_NOT_FOUND",
+            detail: format!("products not found: {}", ids_list(&missing)),
+            product_ids: missing,
+        }
+        .into());
+    }
+    if !short.is_empty() {
+        return Err(ApiError::Products {
+            status: StatusCode::CONFLICT,
+            code: "INSUFFICIENT_STOCK",
+            detail: format!("insufficient stock for products: {}", ids_list(&short)),
+            product_ids: short,
+        }
+        .into());
+    }
+
+    let mut items = Vec::with_capacity(lines.len());
+    let mut total: i64 = 0;
+    for l in &lines {
+        let unit = prices[&l.product_id];
+        let sub = subtotal(unit, l.qty)
+            .ok_or_else(|| ApiError::field("items", "order total is too large"))?;
+        total = total
+            .checked_add(sub)
+            .ok_or_else(|| ApiError::field("items", "order total is too large"))?;
+        items.push(OrderItem {
+            product_id: l.product_id,
+            qty: l.qty,
+            unit_price_cents: unit,
+            subtotal_cents: sub,
+        });
+    }
+
+    const ORDER: &str = "INSERT INTO orders (customer_id, status, total_cents, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
+    let id = tx
+        .insert(
+            ORDER,
+            &args![
+                req.customer_id,
+                OrderStatus::Created.as_str(),
+                total,
+                now,
+                now
+            ],
+        )
+        .await?;
+    let mut values = Vec::with_capacity(items.len() * 5);
+    for i in &items {
+        values.extend(args![
+            id,
+            i.product_id,
+            i.qty,
+            i.unit_price_cents,
+            i.subtotal_cents
+        ]);
+    }
+    let rows = vec!["(?, ?, ?, ?, ?)"; items.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO order_items (order_id, product_id, qty, unit_price_cents, subtotal_cents) VALUES {rows}"
+    );
+    tx.execute(&sql, &values).await?;
+
+    Ok(Order {
+        id,
+        customer_id: req.customer_id,
+        status: OrderStatus::Created,
+        total_cents: total,
+        items,
+        created_at: now,
+        updated_at: now,
+        confirmed_at: None,
+        canceled_at: None,
+    })
+}
+
+/// `CREATED → CONFIRMED`; a confirmed order is returned unchanged; a canceled one is a 409.
+pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<Order, TxError> {
+    const SQL: &str = "UPDATE orders SET status = 'CONFIRMED', confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'";
+    let changed = tx.execute(SQL, &args![now, now, id]).await?;
+    let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
+    if changed == 0 && confirm_decision(order.status) == ConfirmDecision::Forbidden {
+        return Err(ApiError::conflict(
+            "ORDER_NOT_CONFIRMABLE",
+            format!("order {id} is canceled and cannot be confirmed"),
+        )
+        .into());
+    }
+    Ok(order)
+}
+
+/// `CREATED → CANCELED`, or `CONFIRMED → CANCELED` within `window` of `confirmed_at`, giving the
+/// stock back in the same transaction. The guarded status update lets exactly one of any number
+/// of racing cancels restore the stock; the others find the order canceled and return it.
+pub async fn cancel(
+    tx: &mut Tx,
+    id: i64,
+    now: DateTime<Utc>,
+    window: Duration,
+) -> Result<Order, TxError> {
+    const SQL: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? \
+                       WHERE id = ? AND (status = 'CREATED' OR (status = 'CONFIRMED' AND confirmed_at >= ?))";
+    const RESTORE: &str = "UPDATE products SET updated_at = ?, stock = stock + \
+                           (SELECT i.qty FROM order_items i WHERE i.order_id = ? AND i.product_id = products.id) \
+                           WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)";
+    let changed = tx.execute(SQL, &args![now, now, id, now - window]).await?;
+    if changed == 1 {
+        tx.execute(RESTORE, &args![now, id, id]).await?;
+    }
+    let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
+    if changed == 0 {
+        match cancel_decision(order.status, order.confirmed_at, now, window) {
+            CancelDecision::AlreadyCanceled => {}
+            CancelDecision::WindowClosed => {
+                return Err(ApiError::conflict(
+                    "CANCELLATION_WINDOW_CLOSED",
+                    format!(
+                        "order {id} was confirmed more than {} minutes ago",
+                        window.num_minutes()
+                    ),
+                )
+                .into());
+            }
+            CancelDecision::Cancel => {
+                return Err(ApiError::Internal(anyhow::anyhow!(
+                    "order {id} cancellable but not cancelled"
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(order)
+}

@@ -1,0 +1,4 @@
+//! Products: the catalogue and its stock.
+
+pub mod handlers;
+pub mod repo;
