@@ -29,7 +29,7 @@ pub fn init() {
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .try_init()
     } else {
         builder.try_init()

@@ -125,6 +125,15 @@ impl TestApp {
         }
     }
 
+    /// Rows in `table`, soft-deleted ones included, read straight from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        b2b_platform::on_db!(&self.db.db, |pool| sqlx::query_scalar(&sql)
+            .fetch_one(pool)
+            .await)
+        .expect("count")
+    }
+
     /// One list page, failing the test unless it was a 200.
     pub async fn page(&self, path: &str) -> Value {
         let resp = self.get(path).await;

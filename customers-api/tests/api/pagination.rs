@@ -202,6 +202,10 @@ async fn sql_in_a_search_finds_nothing_and_changes_nothing() {
     }
     assert_eq!(ids(&app.page("/customers").await), [1, 2, 3, 4, 5]);
     assert_eq!(app.customer(1).await.unwrap()["name"], "ACME Corp");
+    assert_eq!(
+        (app.count("customers").await, app.count("operators").await),
+        (5, 1)
+    );
 }
 
 #[tokio::test]
