@@ -1,1 +1,118 @@
-fn main() {}
+//! `cargo run`: the whole B2B Orders system in one process — customers-api (3001), orders-api
+//! (3002) and the orchestrator (3000) — over an embedded SQLite file (or `DATABASE_URL`), with
+//! the schema applied and the demo data loaded when the database is new.
+
+use anyhow::Context;
+use b2b_platform::db::DbOptions;
+use b2b_platform::{Db, config, server, telemetry};
+use tokio::sync::watch;
+
+#[tokio::main]
+async fn main() {
+    config::load_dotenv();
+    telemetry::init();
+    if let Err(e) = run().await {
+        eprintln!("b2b-orders: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn local(port: u16) -> String {
+    format!("http://localhost:{port}")
+}
+
+async fn run() -> anyhow::Result<()> {
+    let customers_port: u16 = config::parse_or("CUSTOMERS_PORT", customers_api::DEFAULT_PORT)?;
+    let orders_port: u16 = config::parse_or("ORDERS_PORT", orders_api::DEFAULT_PORT)?;
+    let orchestrator_port: u16 =
+        config::parse_or("ORCHESTRATOR_PORT", lambda_orchestrator::DEFAULT_PORT)?;
+    let customers_base = config::var_or("CUSTOMERS_API_BASE", &local(customers_port));
+    let orders_base = config::var_or("ORDERS_API_BASE", &local(orders_port));
+
+    let customers_config = customers_api::Config {
+        port: customers_port,
+        ..customers_api::Config::from_env_with(true)?
+    };
+    let orders_config = orders_api::Config {
+        port: orders_port,
+        customers_api_base: customers_base.clone(),
+        ..orders_api::Config::from_env_with(true)?
+    };
+    let orchestrator_config = lambda_orchestrator::Config {
+        port: orchestrator_port,
+        customers_api_base: customers_base,
+        orders_api_base: orders_base,
+        ..lambda_orchestrator::Config::from_env_with(true)?
+    };
+
+    let db = Db::connect(&customers_config.database_url, &DbOptions::default()).await?;
+    db.migrate().await?;
+    if db.seed_if_empty().await? {
+        tracing::info!("new database: demo data loaded");
+    }
+
+    // Bind all three first, so a taken port stops start-up before anything serves.
+    let customers_listener = server::bind(customers_port).await?;
+    let orders_listener = server::bind(orders_port).await?;
+    let orchestrator_listener = server::bind(orchestrator_port).await?;
+
+    let customers =
+        customers_api::app(customers_api::AppState::new(db.clone(), &customers_config)?);
+    let orders_state = orders_api::AppState::new(db.clone(), &orders_config)?;
+    tokio::spawn(orders_api::idempotency::purge_periodically(
+        db.clone(),
+        orders_state.clock.clone(),
+    ));
+    let orders = orders_api::app(orders_state);
+    let orchestrator =
+        lambda_orchestrator::app(lambda_orchestrator::AppState::new(&orchestrator_config)?);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let servers = tokio::try_join!(
+        server::serve(customers_listener, customers, stopped(stop_rx.clone())),
+        server::serve(orders_listener, orders, stopped(stop_rx.clone())),
+        server::serve(
+            orchestrator_listener,
+            orchestrator,
+            stopped(stop_rx.clone())
+        ),
+        async {
+            print_banner(customers_port, orders_port, orchestrator_port, db.backend());
+            server::shutdown_signal().await;
+            stop_tx.send(true).context("stopping the servers")
+        },
+    );
+    db.close().await;
+    servers.map(|_| ())
+}
+
+fn print_banner(customers: u16, orders: u16, orchestrator: u16, backend: &str) {
+    println!(
+        r#"
+B2B Orders is running ({backend}).
+
+  customers-api      {c}      docs: {c}/docs
+  orders-api         {o}      docs: {o}/docs
+  orchestrator       {r}      docs: {r}/docs
+
+Demo operator (development only): admin@b2b.local / admin123
+
+Get a token:
+  TOKEN=$(curl -s {c}/auth/token -H 'Content-Type: application/json' \
+    -d '{{"email":"admin@b2b.local","password":"admin123"}}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+
+Create and confirm an order in one call:
+  curl -s -X POST {r}/orchestrator/create-and-confirm-order \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{{"customer_id":1,"items":[{{"product_id":2,"qty":3}}],"idempotency_key":"demo-'$RANDOM'","correlation_id":"req-789"}}'
+
+Press Ctrl-C to stop.
+"#,
+        c = local(customers),
+        o = local(orders),
+        r = local(orchestrator),
+    );
+}

@@ -42,6 +42,12 @@ pub struct Config {
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_env_with(false)
+    }
+
+    /// Like [`Config::from_env`]; with `dev_secrets`, missing secrets fall back to the
+    /// documented development values (the all-in-one `cargo run` only).
+    pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
         let ttl: i64 = config::parse_or("IDEMPOTENCY_KEY_EXPIRATION_HOURS", 24)?;
         let window: i64 = config::parse_or("ORDER_CANCELLATION_WINDOW_MINUTES", 10)?;
         anyhow::ensure!(
@@ -56,8 +62,14 @@ impl Config {
         Ok(Self {
             port: config::parse_or("PORT", DEFAULT_PORT)?,
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
-            jwt_secret: config::secret("JWT_SECRET")?,
-            service_token: config::secret("SERVICE_TOKEN")?,
+            jwt_secret: config::secret_or(
+                "JWT_SECRET",
+                dev_secrets.then_some(config::DEV_JWT_SECRET),
+            )?,
+            service_token: config::secret_or(
+                "SERVICE_TOKEN",
+                dev_secrets.then_some(config::DEV_SERVICE_TOKEN),
+            )?,
             customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
             customers_api_timeout: Duration::from_millis(timeout_ms),
             idempotency_ttl_hours: ttl,

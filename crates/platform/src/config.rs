@@ -35,6 +35,27 @@ where
     }
 }
 
+/// A secret of at least 32 bytes: from the environment, else `dev_fallback` (only the
+/// all-in-one `cargo run` passes one, and it says so in its log), else an error.
+pub fn secret_or(name: &str, dev_fallback: Option<&str>) -> anyhow::Result<String> {
+    match (
+        std::env::var(name).ok().filter(|v| !v.is_empty()),
+        dev_fallback,
+    ) {
+        (Some(v), _) => {
+            check_secret(name, &v)?;
+            Ok(v)
+        }
+        (None, Some(dev)) => {
+            tracing::warn!(
+                "{name} is not set: using the documented development value (never in production)"
+            );
+            Ok(dev.to_owned())
+        }
+        (None, None) => secret(name),
+    }
+}
+
 /// A required secret of at least 32 bytes.
 pub fn secret(name: &str) -> anyhow::Result<String> {
     let v = std::env::var(name).with_context(|| {

@@ -130,12 +130,18 @@ impl Db {
         match self {
             Self::MySql(pool) => {
                 let mut conn = pool.acquire().await?;
-                let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK('b2b_orders_migrations', 60)")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                anyhow::ensure!(locked == Some(1), "another process held the migration lock for 60 s");
+                let locked: Option<i64> =
+                    sqlx::query_scalar("SELECT GET_LOCK('b2b_orders_migrations', 60)")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                anyhow::ensure!(
+                    locked == Some(1),
+                    "another process held the migration lock for 60 s"
+                );
                 let result = MYSQL_MIGRATOR.run_direct(&mut *conn).await;
-                let _ = sqlx::query("SELECT RELEASE_LOCK('b2b_orders_migrations')").execute(&mut *conn).await;
+                let _ = sqlx::query("SELECT RELEASE_LOCK('b2b_orders_migrations')")
+                    .execute(&mut *conn)
+                    .await;
                 result
             }
             Self::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,

@@ -103,11 +103,19 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
                 .await)?
         }
         Some(s) => {
+            // SQLite's LOWER and LIKE fold ASCII letters only ("école" would miss "ÉCOLE"):
+            // there, GLOB with a class of both cases for each letter.
+            let (matches, pattern) = match db {
+                Db::MySql(_) => (
+                    "LOWER(name) LIKE ? ESCAPE '!' OR LOWER(email) LIKE ? ESCAPE '!'",
+                    b2b_platform::sql::like_pattern(&s.to_lowercase()),
+                ),
+                Db::Sqlite(_) => ("name GLOB ? OR email GLOB ?", glob_pattern(s)),
+            };
             let sql = format!(
                 "SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? \
-                 AND (LOWER(name) LIKE ? ESCAPE '!' OR LOWER(email) LIKE ? ESCAPE '!') ORDER BY id LIMIT ?"
+                 AND ({matches}) ORDER BY id LIMIT ?"
             );
-            let pattern = b2b_platform::sql::like_pattern(&s.to_lowercase());
             on_db!(db, |pool| sqlx::query_as::<_, Row>(&sql)
                 .bind(page.after)
                 .bind(&pattern)
@@ -118,6 +126,32 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
         }
     };
     Ok(rows.into_iter().map(Customer::from).collect())
+}
+
+/// A SQLite `GLOB` pattern matching `search` anywhere without regard to case: each letter
+/// becomes a class of its cases (`[éÉ]`), and `*`, `?` and `[` are taken literally.
+fn glob_pattern(search: &str) -> String {
+    fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+        let c = chars.next()?;
+        chars.next().is_none().then_some(c)
+    }
+    let mut p = String::from("*");
+    for c in search.chars() {
+        let mut class = vec![c];
+        class.extend(single(c.to_lowercase()));
+        class.extend(single(c.to_uppercase()));
+        class.sort_unstable();
+        class.dedup();
+        if class.len() > 1 || matches!(c, '*' | '?' | '[') {
+            p.push('[');
+            p.extend(class);
+            p.push(']');
+        } else {
+            p.push(c);
+        }
+    }
+    p.push('*');
+    p
 }
 
 /// Replaces every field of a live customer.
@@ -158,4 +192,15 @@ pub async fn soft_delete(db: &Db, id: i64, now: DateTime<Utc>) -> sqlx::Result<b
         .await
         .map(|r| r.rows_affected()))?;
     Ok(affected > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_pattern;
+
+    #[test]
+    fn glob_patterns_fold_case_and_keep_wildcards_literal() {
+        assert_eq!(glob_pattern("Éc1"), "*[Éé][Cc]1*");
+        assert_eq!(glob_pattern("*?[]%_^"), "*[*][?][[]]%_^*");
+    }
 }

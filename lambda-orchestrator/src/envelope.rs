@@ -1,0 +1,209 @@
+//! The orchestrator's request and its answers: `{"success": true, "correlationId", "data"}` or
+//! `{"success": false, "correlationId", "error": {"code", "message", "details"?}}`.
+
+use axum::http::StatusCode;
+use b2b_domain::order::{NewOrderLine, OrderItem, OrderStatus, read_lines};
+use b2b_domain::validation::is_valid_idempotency_key;
+use b2b_domain::{Fields, FromJson};
+use b2b_platform::extract::BodyError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The body of `POST /orchestrator/create-and-confirm-order`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestratorRequest {
+    #[schema(minimum = 1, example = 1)]
+    pub customer_id: i64,
+    #[schema(min_items = 1, max_items = 100)]
+    pub items: Vec<NewOrderLine>,
+    /// The same key always yields the same order; 1-255 characters from `!` to `~`.
+    #[schema(example = "abc-123")]
+    pub idempotency_key: String,
+    /// Optional; else the `X-Correlation-Id` header, else a new id.
+    #[schema(example = "req-789")]
+    pub correlation_id: Option<String>,
+}
+
+impl FromJson for OrchestratorRequest {
+    fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
+        let customer_id = f.int("customer_id", 1..=i64::MAX);
+        let items = read_lines(f);
+        let key = f.string("idempotency_key", 1..=255);
+        let key = key.filter(|k| {
+            let ok = is_valid_idempotency_key(k);
+            if !ok {
+                f.error(
+                    "idempotency_key",
+                    "must be 1-255 characters from '!' to '~' (no spaces)",
+                );
+            }
+            ok
+        });
+        let correlation_id = f.opt_string("correlation_id", 128);
+        Some(Self {
+            customer_id: customer_id?,
+            items: items?,
+            idempotency_key: key?,
+            correlation_id: correlation_id?,
+        })
+    }
+}
+
+/// The customer as the orchestrator reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CustomerSummary {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+/// The confirmed order as the orchestrator reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub status: OrderStatus,
+    pub total_cents: i64,
+    pub items: Vec<OrderItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SuccessData {
+    pub customer: CustomerSummary,
+    pub order: OrderSummary,
+}
+
+/// A created and confirmed order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Success {
+    #[schema(example = true)]
+    pub success: bool,
+    #[serde(rename = "correlationId")]
+    pub correlation_id: String,
+    pub data: SuccessData,
+}
+
+/// Why the orchestration failed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    #[schema(example = "INSUFFICIENT_STOCK")]
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// A failed orchestration, as sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FailureBody {
+    #[schema(example = false)]
+    pub success: bool,
+    #[serde(rename = "correlationId")]
+    pub correlation_id: String,
+    pub error: ErrorBody,
+}
+
+/// A failure with its HTTP status.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status: status.as_u16(),
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY)
+    }
+
+    pub fn into_body(self, correlation_id: &str) -> FailureBody {
+        FailureBody {
+            success: false,
+            correlation_id: correlation_id.to_owned(),
+            error: ErrorBody {
+                code: self.code.to_owned(),
+                message: self.message,
+                details: self.details,
+            },
+        }
+    }
+
+    /// A body that could not be read.
+    pub fn from_body(e: BodyError) -> Self {
+        match e {
+            BodyError::UnsupportedMediaType => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "content type must be application/json",
+            ),
+            BodyError::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "request body is larger than 64 KiB",
+            ),
+            BodyError::Malformed(why) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                format!("malformed JSON: {why}"),
+            ),
+            BodyError::Invalid(errors) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_ERROR",
+                "request validation failed",
+            )
+            .with_details(serde_json::json!({ "errors": errors })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_are_validated_field_by_field() {
+        let ok = OrchestratorRequest::from_json(
+            &json!({"customer_id": 1, "items": [{"product_id": 2, "qty": 3}],
+            "idempotency_key": "abc-123", "correlation_id": "req-789"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.idempotency_key.as_str(), ok.correlation_id.as_deref()),
+            ("abc-123", Some("req-789"))
+        );
+        let err = OrchestratorRequest::from_json(
+            &json!({"customer_id": "1", "items": [], "idempotency_key": "a b"}),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["customer_id", "items", "idempotency_key"]);
+    }
+
+    #[test]
+    fn failures_serialise_as_the_envelope() {
+        let body = Failure::new(StatusCode::CONFLICT, "INSUFFICIENT_STOCK", "no").into_body("c-1");
+        let v = serde_json::to_value(body).unwrap();
+        assert_eq!(
+            v,
+            json!({"success": false, "correlationId": "c-1", "error": {"code": "INSUFFICIENT_STOCK", "message": "no"}})
+        );
+    }
+}

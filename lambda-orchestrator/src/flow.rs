@@ -1,0 +1,203 @@
+//! The orchestration: look the customer up, create the order, confirm it, answer; cancel the
+//! order when it was created but cannot be confirmed.
+//!
+//! The request's `idempotency_key` is sent as the create's `Idempotency-Key` and the confirm's
+//! `X-Idempotency-Key` (orders-api scopes keys by operation), so a repeated call replays the
+//! same order instead of making another, whatever happened to the first.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use b2b_domain::order::OrderStatus;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::envelope::{CustomerSummary, Failure, OrchestratorRequest, OrderSummary, SuccessData};
+use crate::upstream::{Answer, Unreachable, Upstream};
+
+/// Time kept back from the main steps so a compensation can still run before the deadline.
+const COMPENSATION_RESERVE: Duration = Duration::from_secs(4);
+
+fn unreachable(service: &str, u: Unreachable) -> Failure {
+    match u {
+        Unreachable::Timeout => Failure::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "UPSTREAM_TIMEOUT",
+            format!("{service} did not answer in time"),
+        ),
+        Unreachable::Connection => Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UPSTREAM_UNAVAILABLE",
+            format!("{service} is unreachable"),
+        ),
+    }
+}
+
+/// An answer the flow has no better mapping for.
+fn unexpected(service: &str, a: &Answer) -> Failure {
+    let (status, code) = match a.status.as_u16() {
+        503 => (StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE"),
+        504 => (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT"),
+        _ => (StatusCode::BAD_GATEWAY, "UPSTREAM_ERROR"),
+    };
+    Failure::new(status, code, format!("{service} answered {}", a.status))
+        .with_details(json!({ "upstream_status": a.status.as_u16() }))
+}
+
+fn problem_detail(a: &Answer) -> String {
+    a.body
+        .get("detail")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(service: &str, a: &Answer) -> Result<T, Failure> {
+    serde_json::from_value(a.body.clone()).map_err(|_| unexpected(service, a))
+}
+
+/// Runs the whole orchestration.
+pub async fn create_and_confirm(
+    up: &Upstream,
+    req: &OrchestratorRequest,
+    correlation: &str,
+) -> Result<SuccessData, Failure> {
+    let started = Instant::now();
+    let deadline = started + up.policy.deadline;
+    let steps_deadline = deadline
+        .checked_sub(COMPENSATION_RESERVE)
+        .filter(|d| *d > started)
+        .unwrap_or(deadline);
+
+    // 1. The customer.
+    let a = up
+        .customer(req.customer_id, correlation, steps_deadline)
+        .await
+        .map_err(|u| unreachable("customers-api", u))?;
+    let customer: CustomerSummary = match a.status {
+        StatusCode::OK => parse("customers-api", &a)?,
+        StatusCode::NOT_FOUND => {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                "CUSTOMER_NOT_FOUND",
+                format!("customer {} not found", req.customer_id),
+            ));
+        }
+        _ => return Err(unexpected("customers-api", &a)),
+    };
+
+    // 2. The order.
+    let body = json!({ "customer_id": req.customer_id, "items": req.items });
+    let a = up
+        .create_order(&body, &req.idempotency_key, correlation, steps_deadline)
+        .await
+        .map_err(|u| unreachable("orders-api", u))?;
+    let order: OrderSummary = match (a.status, a.code()) {
+        (StatusCode::CREATED, _) => parse("orders-api", &a)?,
+        (StatusCode::NOT_FOUND, "PRODUCT_NOT_FOUND") => {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                "PRODUCT_NOT_FOUND",
+                problem_detail(&a),
+            )
+            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+        }
+        (StatusCode::NOT_FOUND, "CUSTOMER_NOT_FOUND") => {
+            return Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                "CUSTOMER_NOT_FOUND",
+                problem_detail(&a),
+            ));
+        }
+        (StatusCode::CONFLICT, "INSUFFICIENT_STOCK") => {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "INSUFFICIENT_STOCK",
+                problem_detail(&a),
+            )
+            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+        }
+        (StatusCode::CONFLICT, _) => {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                "a call with this idempotency key is still running",
+            ));
+        }
+        (StatusCode::UNPROCESSABLE_ENTITY, _) => {
+            return Err(Failure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "this idempotency key was already used with a different customer or items",
+            ));
+        }
+        _ => return Err(unexpected("orders-api", &a)),
+    };
+
+    // 3. The confirmation; on failure, the compensation.
+    let failure = match up
+        .confirm_order(order.id, &req.idempotency_key, correlation, steps_deadline)
+        .await
+    {
+        Ok(a) if a.status == StatusCode::OK => {
+            let confirmed: OrderSummary = parse("orders-api", &a)?;
+            // A replayed confirmation is history: make sure the order was not cancelled since.
+            if a.replayed {
+                let now = up
+                    .get_order(order.id, correlation, deadline)
+                    .await
+                    .map_err(|u| unreachable("orders-api", u))?;
+                let current: OrderSummary = parse("orders-api", &now)?;
+                if current.status != OrderStatus::Confirmed {
+                    return Err(Failure::new(
+                        StatusCode::CONFLICT,
+                        "CONFLICT",
+                        format!("order {} is no longer confirmed", order.id),
+                    )
+                    .with_details(json!({ "order_id": order.id, "status": current.status })));
+                }
+            }
+            return Ok(SuccessData {
+                customer,
+                order: confirmed,
+            });
+        }
+        // Another call with this key is confirming it right now: leave the order to that call.
+        Ok(a) if a.status == StatusCode::CONFLICT && a.code() == "IDEMPOTENCY_KEY_IN_FLIGHT" => {
+            return Err(Failure::new(
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                "a call with this idempotency key is still running",
+            )
+            .with_details(json!({ "order_id": order.id })));
+        }
+        Ok(a) if a.status == StatusCode::CONFLICT => Failure::new(
+            StatusCode::CONFLICT,
+            "CONFLICT",
+            format!(
+                "order {} cannot be confirmed: {}",
+                order.id,
+                problem_detail(&a)
+            ),
+        ),
+        Ok(a) if a.status == StatusCode::UNPROCESSABLE_ENTITY => Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "IDEMPOTENCY_KEY_REUSED",
+            "this idempotency key was already used to confirm another order",
+        ),
+        Ok(a) => unexpected("orders-api", &a),
+        Err(u) => unreachable("orders-api", u),
+    };
+    let compensated = match up.cancel_order(order.id, correlation, deadline).await {
+        Ok(a) if a.status == StatusCode::OK => true,
+        other => {
+            tracing::error!(order_id = order.id, outcome = ?other.map(|a| a.status), "compensation failed: order left as it is");
+            false
+        }
+    };
+    let details = json!({ "order_id": order.id, "compensated": compensated });
+    Err(Failure {
+        details: Some(details),
+        ..failure
+    })
+}

@@ -1,0 +1,27 @@
+//! lambda-orchestrator binary: inside AWS Lambda (`AWS_LAMBDA_RUNTIME_API` set) it serves
+//! Lambda events; anywhere else, plain HTTP on `PORT` (3000).
+
+use b2b_platform::{config, telemetry};
+use lambda_orchestrator::Config;
+
+#[tokio::main]
+async fn main() {
+    config::load_dotenv();
+    telemetry::init();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lambda-orchestrator: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    let result = if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        lambda_orchestrator::run_lambda(config).await
+    } else {
+        lambda_orchestrator::run_local(config).await
+    };
+    if let Err(e) = result {
+        eprintln!("lambda-orchestrator: {e:#}");
+        std::process::exit(1);
+    }
+}

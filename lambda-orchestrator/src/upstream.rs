@@ -1,0 +1,282 @@
+//! Calls to customers-api and orders-api with the service token: one shared keep-alive client,
+//! a time-out per attempt, and retries of connection errors, time-outs, 502/503/504 and an
+//! in-flight 409 only, with exponential back-off and full jitter, all within one deadline.
+
+use std::time::Duration;
+
+use b2b_platform::telemetry::X_CORRELATION_ID;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::time::Instant;
+
+/// How hard to try.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts per call, the first included.
+    pub attempts: u32,
+    pub attempt_timeout: Duration,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// The whole orchestration, compensation included; inside the Lambda's 30 s.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            attempt_timeout: Duration::from_secs(5),
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            deadline: Duration::from_secs(25),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full jitter: a random pause up to `base · 2^(attempt-1)`, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .base_backoff
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(self.max_backoff);
+        let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::random_range(0..=ms))
+    }
+}
+
+/// An answer from a service: its status and JSON body (`Null` when not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    /// `Idempotent-Replayed: true` was set.
+    pub replayed: bool,
+}
+
+impl Answer {
+    /// The problem `code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// No answer at all after every attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    Timeout,
+    Connection,
+}
+
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    http: reqwest::Client,
+    customers: String,
+    orders: String,
+    token: String,
+    pub policy: RetryPolicy,
+}
+
+fn retryable(a: &Answer) -> bool {
+    matches!(a.status.as_u16(), 502..=504)
+        || (a.status == StatusCode::CONFLICT && a.code() == "IDEMPOTENCY_KEY_IN_FLIGHT")
+}
+
+impl Upstream {
+    pub fn new(
+        customers: &str,
+        orders: &str,
+        token: &str,
+        policy: RetryPolicy,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(policy.attempt_timeout.min(Duration::from_secs(2)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self {
+            http,
+            customers: customers.trim_end_matches('/').to_owned(),
+            orders: orders.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            policy,
+        })
+    }
+
+    /// One call with retries, until `deadline`.
+    #[tracing::instrument(skip(self, body, headers, correlation, deadline), fields(attempts))]
+    async fn call(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(Unreachable::Timeout);
+            }
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&self.token)
+                .header(X_CORRELATION_ID, correlation)
+                .timeout(self.policy.attempt_timeout.min(remaining));
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let outcome = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let replayed = resp
+                        .headers()
+                        .get("idempotent-replayed")
+                        .is_some_and(|v| v == "true");
+                    match resp.bytes().await {
+                        Ok(bytes) => Ok(Answer {
+                            status,
+                            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                            replayed,
+                        }),
+                        Err(e) if e.is_timeout() => Err(Unreachable::Timeout),
+                        Err(_) => Err(Unreachable::Connection),
+                    }
+                }
+                Err(e) if e.is_timeout() => Err(Unreachable::Timeout),
+                Err(_) => Err(Unreachable::Connection),
+            };
+            let again = match &outcome {
+                Ok(answer) => retryable(answer),
+                Err(_) => true,
+            };
+            if !again || attempt >= self.policy.attempts {
+                tracing::Span::current().record("attempts", attempt);
+                return outcome;
+            }
+            let pause = self
+                .policy
+                .backoff(attempt)
+                .min(deadline.saturating_duration_since(Instant::now()));
+            tracing::info!(attempt, ?pause, status = ?outcome.as_ref().map(|a| a.status.as_u16()), "retrying upstream call");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    pub async fn customer(
+        &self,
+        id: i64,
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let url = format!("{}/internal/customers/{id}", self.customers);
+        self.call(Method::GET, url, None, &[], correlation, deadline)
+            .await
+    }
+
+    pub async fn create_order(
+        &self,
+        body: &Value,
+        key: &str,
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let url = format!("{}/orders", self.orders);
+        self.call(
+            Method::POST,
+            url,
+            Some(body),
+            &[("idempotency-key", key)],
+            correlation,
+            deadline,
+        )
+        .await
+    }
+
+    pub async fn confirm_order(
+        &self,
+        id: i64,
+        key: &str,
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let url = format!("{}/orders/{id}/confirm", self.orders);
+        self.call(
+            Method::POST,
+            url,
+            None,
+            &[("x-idempotency-key", key)],
+            correlation,
+            deadline,
+        )
+        .await
+    }
+
+    pub async fn cancel_order(
+        &self,
+        id: i64,
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let url = format!("{}/orders/{id}/cancel", self.orders);
+        self.call(Method::POST, url, None, &[], correlation, deadline)
+            .await
+    }
+
+    pub async fn get_order(
+        &self,
+        id: i64,
+        correlation: &str,
+        deadline: Instant,
+    ) -> Result<Answer, Unreachable> {
+        let url = format!("{}/orders/{id}", self.orders);
+        self.call(Method::GET, url, None, &[], correlation, deadline)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_by_the_exponential_ceiling() {
+        let p = RetryPolicy {
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(250),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..100 {
+            assert!(p.backoff(1) <= Duration::from_millis(100));
+            assert!(p.backoff(2) <= Duration::from_millis(200));
+            assert!(p.backoff(9) <= Duration::from_millis(250));
+        }
+    }
+
+    #[test]
+    fn only_transient_answers_are_retried() {
+        let a = |status: u16, code: &str| Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: serde_json::json!({ "code": code }),
+            replayed: false,
+        };
+        assert!(retryable(&a(503, "")));
+        assert!(retryable(&a(502, "")));
+        assert!(retryable(&a(504, "")));
+        assert!(retryable(&a(409, "IDEMPOTENCY_KEY_IN_FLIGHT")));
+        assert!(!retryable(&a(409, "INSUFFICIENT_STOCK")));
+        assert!(!retryable(&a(500, "")));
+        assert!(!retryable(&a(404, "")));
+        assert!(!retryable(&a(422, "")));
+    }
+}
