@@ -1,5 +1,6 @@
 //! customers-api binary: `customers-api` serves; `customers-api migrate` applies migrations;
-//! `customers-api seed` loads the demo data into an empty database.
+//! `customers-api seed` loads the demo data into an empty database;
+//! `customers-api healthcheck` probes a running one (for containers).
 
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, telemetry};
@@ -28,6 +29,13 @@ async fn run() -> anyhow::Result<()> {
             println!("{cmd}: done ({})", db.backend());
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}: use serve, migrate or seed"),
+        Some("healthcheck") => {
+            let port = config::parse_or("PORT", customers_api::DEFAULT_PORT)?;
+            anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}: use serve, migrate, seed or healthcheck")
+        }
     }
 }

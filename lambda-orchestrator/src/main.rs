@@ -1,5 +1,5 @@
 //! lambda-orchestrator binary: inside AWS Lambda (`AWS_LAMBDA_RUNTIME_API` set) it serves
-//! Lambda events; anywhere else, plain HTTP on `PORT` (3000).
+//! Lambda events; anywhere else, plain HTTP on `PORT` (3000). `healthcheck` probes a running one.
 
 use b2b_platform::{config, telemetry};
 use lambda_orchestrator::Config;
@@ -8,6 +8,15 @@ use lambda_orchestrator::Config;
 async fn main() {
     config::load_dotenv();
     telemetry::init();
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        let port = config::parse_or("PORT", lambda_orchestrator::DEFAULT_PORT)
+            .unwrap_or(lambda_orchestrator::DEFAULT_PORT);
+        std::process::exit(if b2b_platform::server::probe_health(port).await {
+            0
+        } else {
+            1
+        });
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {

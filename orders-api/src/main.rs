@@ -1,4 +1,5 @@
-//! orders-api binary: `orders-api` serves; `orders-api migrate` applies migrations.
+//! orders-api binary: `orders-api` serves; `orders-api migrate` applies migrations;
+//! `orders-api healthcheck` probes a running one (for containers).
 
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, telemetry};
@@ -23,6 +24,13 @@ async fn run() -> anyhow::Result<()> {
             println!("migrate: done ({})", db.backend());
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}: use serve or migrate"),
+        Some("healthcheck") => {
+            let port = config::parse_or("PORT", orders_api::DEFAULT_PORT)?;
+            anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}: use serve, migrate or healthcheck")
+        }
     }
 }

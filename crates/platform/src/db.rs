@@ -95,12 +95,11 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(LOCK_WAIT_SECS))
                     .foreign_keys(true);
-                if let Some(parent) = std::path::Path::new(options.get_filename()).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).with_context(|| {
-                            format!("cannot create the directory {}", parent.display())
-                        })?;
-                    }
+                let parent = std::path::Path::new(options.get_filename()).parent();
+                if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).with_context(|| {
+                        format!("cannot create the directory {}", parent.display())
+                    })?;
                 }
                 let pool = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections)

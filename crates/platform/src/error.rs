@@ -160,9 +160,8 @@ pub struct Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
-            _ => {}
+        if let Self::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
         }
         let problem = self.problem();
         let mut resp = (self.status(), axum::Json(problem)).into_response();

@@ -61,10 +61,10 @@ impl From<Option<DateTime<Utc>>> for Arg {
     }
 }
 
-/// `args![a, b, c]`: a `Vec<Arg>` of values convertible into [`Arg`].
+/// `args![a, b, c]`: an array of values convertible into [`Arg`].
 #[macro_export]
 macro_rules! args {
-    ($($a:expr),* $(,)?) => { vec![$($crate::sql::Arg::from($a)),*] };
+    ($($a:expr),* $(,)?) => { [$($crate::sql::Arg::from($a)),*] };
 }
 
 macro_rules! bind_all {
@@ -306,9 +306,62 @@ pub fn like_pattern(search: &str) -> String {
     p
 }
 
+/// A "contains, without regard to case" match of `search` on any of `columns`: the SQL
+/// condition (one `?` per column, all bound to the returned pattern).
+///
+/// SQLite's `LOWER` and `LIKE` fold ASCII letters only ("école" would miss "ÉCOLE"), so there the
+/// match is a `GLOB` with a class of both cases for each letter; MySQL's `LIKE` folds them all.
+pub fn contains_any(db: &Db, columns: &[&str], search: &str) -> (String, String) {
+    let (each, pattern) = match db {
+        Db::MySql(_) => (
+            "LOWER({}) LIKE ? ESCAPE '!'",
+            like_pattern(&search.to_lowercase()),
+        ),
+        Db::Sqlite(_) => ("{} GLOB ?", glob_pattern(search)),
+    };
+    let condition = columns
+        .iter()
+        .map(|c| each.replace("{}", c))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    (format!("({condition})"), pattern)
+}
+
+/// A SQLite `GLOB` pattern matching `search` anywhere without regard to case: each letter
+/// becomes a class of its cases (`[Éé]`), and `*`, `?` and `[` are taken literally.
+pub fn glob_pattern(search: &str) -> String {
+    fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+        let c = chars.next()?;
+        chars.next().is_none().then_some(c)
+    }
+    let mut p = String::from("*");
+    for c in search.chars() {
+        let mut class = vec![c];
+        class.extend(single(c.to_lowercase()));
+        class.extend(single(c.to_uppercase()));
+        class.sort_unstable();
+        class.dedup();
+        if class.len() > 1 || matches!(c, '*' | '?' | '[') {
+            p.push('[');
+            p.extend(class);
+            p.push(']');
+        } else {
+            p.push(c);
+        }
+    }
+    p.push('*');
+    p
+}
+
 #[cfg(test)]
 mod like_tests {
-    use super::like_pattern;
+    use super::{glob_pattern, like_pattern};
+
+    #[test]
+    fn glob_patterns_fold_case_and_keep_wildcards_literal() {
+        assert_eq!(glob_pattern("Éc1"), "*[Éé][Cc]1*");
+        assert_eq!(glob_pattern("*?[]%_^"), "*[*][?][[]]%_^*");
+    }
 
     #[test]
     fn wildcards_are_literal() {

@@ -91,10 +91,11 @@ pub async fn correlate(mut req: Request, next: Next) -> Response {
             tracing::info!(status, latency_ms = ms, "request served");
         }
     });
-    if !resp.headers().contains_key(&X_CORRELATION_ID) {
-        if let Ok(v) = HeaderValue::from_str(&id.0) {
-            resp.headers_mut().insert(X_CORRELATION_ID, v);
-        }
+    if let (false, Ok(v)) = (
+        resp.headers().contains_key(&X_CORRELATION_ID),
+        HeaderValue::from_str(&id.0),
+    ) {
+        resp.headers_mut().insert(X_CORRELATION_ID, v);
     }
     resp
 }

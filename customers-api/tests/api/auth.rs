@@ -5,9 +5,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::helpers::{AUDIENCE, ISSUER, TestApp, claims, now, problem, sign, sign_with, token};
+use crate::helpers::{
+    AUDIENCE, ISSUER, TestApp, claims, error_fields, now, problem, sign, sign_with, token,
+};
 
-/// Every route that needs credentials, with a body valid for it.
+/// Every route that needs credentials.
 fn secured_routes() -> Vec<(Method, &'static str)> {
     vec![
         (Method::GET, "/customers"),
@@ -55,13 +57,7 @@ async fn log_in_returns_a_bearer_token_that_opens_the_customer_routes() {
     assert!((iat - now()).abs() < 60, "iat is now");
     assert_eq!(c["exp"].as_i64().unwrap() - iat, 3600);
 
-    let resp = app
-        .anon(Method::GET, "/customers/1")
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(app.get_as("/customers/1", token).await.status(), 200);
 }
 
 #[tokio::test]
@@ -95,17 +91,17 @@ async fn log_in_rejects_an_invalid_body() {
     let send = |body: Value| app.anon(Method::POST, "/auth/token").json(&body).send();
 
     let p = problem(send(json!({})).await.unwrap(), 400, "VALIDATION_ERROR").await;
-    assert_eq!(crate::helpers::error_fields(&p), ["email", "password"]);
+    assert_eq!(error_fields(&p), ["email", "password"]);
     let p = problem(
         send(json!({"email": 1, "password": ["x"]})).await.unwrap(),
         400,
         "VALIDATION_ERROR",
     )
     .await;
-    assert_eq!(crate::helpers::error_fields(&p), ["email", "password"]);
+    assert_eq!(error_fields(&p), ["email", "password"]);
     let extra = json!({"email": "admin@b2b.local", "password": "admin123", "role": "root"});
     let p = problem(send(extra).await.unwrap(), 400, "VALIDATION_ERROR").await;
-    assert_eq!(crate::helpers::error_fields(&p), ["role"]);
+    assert_eq!(error_fields(&p), ["role"]);
 
     let resp = app
         .anon(Method::POST, "/auth/token")
@@ -192,26 +188,15 @@ async fn internal_look_ups_take_only_the_service_token() {
         &format!("{SERVICE_TOKEN}x"),
     ];
     for near in near_misses {
-        let resp = app
-            .anon(Method::GET, "/internal/customers/1")
-            .bearer_auth(near)
-            .send()
-            .await
-            .unwrap();
-        assert_unauthorized(resp).await;
+        assert_unauthorized(app.get_as("/internal/customers/1", near).await).await;
     }
 }
 
 #[tokio::test]
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let app = TestApp::spawn().await;
-    let call = |token: String| {
-        app.anon(Method::GET, "/customers/1")
-            .bearer_auth(token)
-            .send()
-    };
     assert_eq!(
-        call(token()).await.unwrap().status(),
+        app.get_as("/customers/1", &token()).await.status(),
         200,
         "the well-formed token these cases alter"
     );
@@ -256,7 +241,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
         }),
     ];
     for (case, token) in cases {
-        let resp = call(token).await.unwrap();
+        let resp = app.get_as("/customers/1", &token).await;
         assert_eq!(resp.status(), 401, "{case}");
         assert_unauthorized(resp).await;
     }
@@ -268,13 +253,7 @@ async fn thirty_seconds_of_clock_skew_are_tolerated() {
     let mut c = claims();
     c["iat"] = json!(now() + 10);
     c["exp"] = json!(now() - 10);
-    let resp = app
-        .anon(Method::GET, "/customers/1")
-        .bearer_auth(sign(&c))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    assert_eq!(app.get_as("/customers/1", &sign(&c)).await.status(), 200);
 }
 
 #[tokio::test]
@@ -294,4 +273,18 @@ async fn public_routes_need_no_credentials() {
         let html = resp.text().await.unwrap();
         assert!(html.contains("swagger-ui"), "{path} serves Swagger UI");
     }
+    // served from the binary (no internet needed), and pointed at this service's document
+    let bundle = app
+        .anon(Method::GET, "/docs/swagger-ui-bundle.js")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert!(bundle.bytes().await.unwrap().len() > 100_000);
+    let init = app
+        .anon(Method::GET, "/docs/swagger-initializer.js")
+        .send()
+        .await
+        .unwrap();
+    assert!(init.text().await.unwrap().contains("/openapi.json"));
 }

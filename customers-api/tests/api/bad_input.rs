@@ -1,5 +1,6 @@
 //! Requests a client gets wrong: each gets the right 4xx problem (never a 500) and changes nothing.
 
+use b2b_testkit::SERVICE_TOKEN;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -213,10 +214,8 @@ async fn an_id_in_the_path_must_be_a_positive_integer() {
     ] {
         let path = format!("/customers/{id}");
         let internal = app
-            .service(Method::GET, &format!("/internal/customers/{id}"))
-            .send()
-            .await
-            .unwrap();
+            .get_as(&format!("/internal/customers/{id}"), SERVICE_TOKEN)
+            .await;
         for resp in [
             app.get(&path).await,
             app.put(&path, &body).await,

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use b2b_testkit::SERVICE_TOKEN;
+
 use crate::helpers::{TestApp, ids, problem};
 
 fn timestamp(v: &Value) -> DateTime<Utc> {
@@ -39,10 +41,8 @@ async fn a_created_customer_reads_back_the_same_everywhere() {
 
     assert_eq!(app.customer(id).await.unwrap(), created);
     let internal = app
-        .service(Method::GET, &format!("/internal/customers/{id}"))
-        .send()
-        .await
-        .unwrap();
+        .get_as(&format!("/internal/customers/{id}"), SERVICE_TOKEN)
+        .await;
     assert_eq!(internal.json::<Value>().await.unwrap(), created);
     assert_eq!(app.all_customers().await.last().unwrap(), &created);
 }
@@ -141,30 +141,16 @@ async fn replace_with_another_customers_email_is_a_conflict() {
 async fn unknown_customers_are_404() {
     let app = TestApp::spawn().await;
     let body = json!({"name": "Ghost", "email": "ghost@example.com"});
-    problem(
+    let responses = [
         app.get("/customers/999999").await,
-        404,
-        "CUSTOMER_NOT_FOUND",
-    )
-    .await;
-    problem(
         app.put("/customers/999999", &body).await,
-        404,
-        "CUSTOMER_NOT_FOUND",
-    )
-    .await;
-    problem(
         app.delete("/customers/999999").await,
-        404,
-        "CUSTOMER_NOT_FOUND",
-    )
-    .await;
-    let resp = app
-        .service(Method::GET, "/internal/customers/999999")
-        .send()
-        .await
-        .unwrap();
-    problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
+        app.get_as("/internal/customers/999999", SERVICE_TOKEN)
+            .await,
+    ];
+    for resp in responses {
+        problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
+    }
     assert_eq!(
         app.all_customers().await.len(),
         5,
@@ -180,11 +166,7 @@ async fn a_deleted_customer_is_gone_from_every_route() {
     assert!(resp.bytes().await.unwrap().is_empty());
 
     problem(app.get("/customers/1").await, 404, "CUSTOMER_NOT_FOUND").await;
-    let resp = app
-        .service(Method::GET, "/internal/customers/1")
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get_as("/internal/customers/1", SERVICE_TOKEN).await;
     problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
     let resp = app
         .put(
@@ -259,6 +241,7 @@ async fn a_correlation_id_is_generated_when_missing_or_unusable() {
         assert!(!id.is_empty() && Some(id.as_str()) != sent);
         seen.push(id);
     }
+    seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 3, "a new id per request: {seen:?}");
 }

@@ -83,6 +83,12 @@ impl TestApp {
         self.op(Method::DELETE, path).send().await.expect("DELETE")
     }
 
+    /// A GET with `token` as the bearer credential.
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        let req = self.anon(Method::GET, path).bearer_auth(token);
+        req.send().await.expect("GET")
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Response {
         let body = json!({"email": email, "password": password});
         self.anon(Method::POST, "/auth/token")

@@ -99,7 +99,7 @@ pub struct Filter {
 /// One keyset page of orders matching `filter`, with their lines read in one more query.
 pub async fn list(db: &Db, filter: &Filter, page: PageRequest) -> sqlx::Result<Vec<Order>> {
     let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id > ?");
-    let mut values: Vec<Arg> = args![page.after];
+    let mut values: Vec<Arg> = vec![page.after.into()];
     if let Some(status) = filter.status {
         sql.push_str(" AND o.status = ?");
         values.push(status.as_str().into());

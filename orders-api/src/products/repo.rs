@@ -85,11 +85,10 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
             db.fetch_all(&sql, &args![page.after, page.fetch()]).await?
         }
         Some(s) => {
+            let (matches, pattern) = b2b_platform::sql::contains_any(db, &["sku", "name"], s);
             let sql = format!(
-                "SELECT {COLUMNS} FROM products WHERE id > ? \
-                 AND (LOWER(sku) LIKE ? ESCAPE '!' OR LOWER(name) LIKE ? ESCAPE '!') ORDER BY id LIMIT ?"
+                "SELECT {COLUMNS} FROM products WHERE id > ? AND {matches} ORDER BY id LIMIT ?"
             );
-            let pattern = b2b_platform::sql::like_pattern(&s.to_lowercase());
             db.fetch_all(&sql, &args![page.after, &pattern, &pattern, page.fetch()])
                 .await?
         }
@@ -105,7 +104,7 @@ pub async fn patch(
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<Product>> {
     let mut sets = vec!["updated_at = ?"];
-    let mut values: Vec<Arg> = args![now];
+    let mut values: Vec<Arg> = vec![now.into()];
     if let Some(name) = &patch.name {
         sets.push("name = ?");
         values.push(name.into());
