@@ -4,6 +4,9 @@
 pub mod customers;
 pub mod operators;
 
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -16,6 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::operators::limiter::LoginLimiter;
+
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -24,10 +29,13 @@ pub struct Config {
     pub jwt_secret: String,
     pub service_token: String,
     pub jwt_ttl_secs: i64,
+    /// Log-in attempts allowed per e-mail and minute (ten times that per client address).
+    pub login_attempts_per_minute: NonZeroU32,
 }
 
 pub const DEFAULT_PORT: u16 = 3001;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
+pub const DEFAULT_LOGIN_ATTEMPTS: NonZeroU32 = NonZeroU32::new(10).expect("non-zero");
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -52,6 +60,10 @@ impl Config {
             jwt_ttl_secs: config::parse_duration_secs(&ttl).with_context(|| {
                 format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d")
             })?,
+            login_attempts_per_minute: config::parse_or(
+                "LOGIN_ATTEMPTS_PER_MINUTE",
+                DEFAULT_LOGIN_ATTEMPTS,
+            )?,
         })
     }
 }
@@ -62,6 +74,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Auth,
     pub clock: Clock,
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -74,6 +87,7 @@ impl AppState {
                 config.jwt_ttl_secs,
             )?,
             clock: Clock::system(),
+            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
         })
     }
 }

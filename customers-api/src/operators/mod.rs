@@ -1,8 +1,13 @@
 //! Operators and their log-in: `POST /auth/token`.
 
+pub mod limiter;
+
+use std::net::SocketAddr;
+
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use axum::http::Extensions;
 use b2b_domain::customer::{LoginRequest, TokenResponse};
 use b2b_platform::{ApiError, JsonBody, Problem, Result, on_db};
 
@@ -19,15 +24,32 @@ fn verify(password: &str, hash: &str) -> bool {
     })
 }
 
-/// Log in as an operator: returns a bearer token (HS256 JWT).
+/// The client's address, when the server was started with connection info.
+fn client_ip(extensions: &Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Log in as an operator: returns a bearer token (HS256 JWT). Attempts are rate-limited per
+/// e-mail and per client address.
 #[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
-              (status = 401, body = Problem, content_type = "application/problem+json", description = "Wrong e-mail or password")))]
+              (status = 401, body = Problem, content_type = "application/problem+json", description = "Wrong e-mail or password"),
+              (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many attempts; see `Retry-After`")))]
 #[tracing::instrument(skip_all)]
 pub async fn token(
     State(state): State<AppState>,
+    extensions: Extensions,
     JsonBody(login): JsonBody<LoginRequest>,
 ) -> Result<Json<TokenResponse>> {
+    if let Err(retry_after_secs) = state
+        .login_limiter
+        .check(&login.email, client_ip(&extensions))
+    {
+        tracing::warn!("operator log-in rate limit reached");
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
     const SQL: &str = "SELECT id, password_hash FROM operators WHERE email = ?";
     let row: Option<(i64, String)> = on_db!(&state.db, |pool| sqlx::query_as(SQL)
         .bind(login.email.to_lowercase())

@@ -288,3 +288,36 @@ async fn public_routes_need_no_credentials() {
         .unwrap();
     assert!(init.text().await.unwrap().contains("/openapi.json"));
 }
+
+#[tokio::test]
+async fn log_in_attempts_are_rate_limited_per_email_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let attempt = |password: &'static str| {
+        app.anon(Method::POST, "/auth/token")
+            .json(&json!({"email": "admin@b2b.local", "password": password}))
+            .send()
+    };
+    for _ in 0..customers_api::DEFAULT_LOGIN_ATTEMPTS.get() {
+        assert_eq!(attempt("guess").await.unwrap().status(), 401);
+    }
+    // Even the right password is refused until the budget refills.
+    let resp = attempt("admin123").await.unwrap();
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    problem(resp, 429, "RATE_LIMITED").await;
+    // Another account is not locked out by this one's attempts.
+    let other = app
+        .anon(Method::POST, "/auth/token")
+        .json(&json!({"email": "someone@b2b.local", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401);
+}

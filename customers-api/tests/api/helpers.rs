@@ -30,6 +30,7 @@ impl TestApp {
             jwt_secret: JWT_SECRET.into(),
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
+            login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
         };
         let state = AppState::new(db.db.clone(), &config).expect("state");
         let base = spawn(app(state)).await;
