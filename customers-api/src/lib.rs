@@ -17,7 +17,6 @@ use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::operators::limiter::LoginLimiter;
 
@@ -130,7 +129,7 @@ pub fn app(state: AppState) -> Router {
     let (routes, _) = router().split_for_parts();
     let routes = routes
         .with_state(state)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi()));
+        .merge(b2b_platform::openapi::swagger_ui(openapi()));
     server::finish(routes)
 }
 

@@ -19,10 +19,10 @@ pub struct OrchestratorRequest {
     #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<NewOrderLine>,
     /// The same key always yields the same order; 1-255 characters from `!` to `~`.
-    #[schema(example = "abc-123")]
+    #[schema(pattern = "^[!-~]{1,255}$", example = "abc-123")]
     pub idempotency_key: String,
     /// Optional; else the `X-Correlation-Id` header, else a new id.
-    #[schema(example = "req-789")]
+    #[schema(pattern = "^[!-~]{1,128}$", example = "req-789")]
     pub correlation_id: Option<String>,
 }
 
@@ -30,18 +30,16 @@ impl FromJson for OrchestratorRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let customer_id = f.int("customer_id", 1..=i64::MAX);
         let items = read_lines(f);
-        let key = f.string("idempotency_key", 1..=255);
-        let key = key.filter(|k| {
-            let ok = is_valid_idempotency_key(k);
-            if !ok {
-                f.error(
-                    "idempotency_key",
-                    "must be 1-255 characters from '!' to '~' (no spaces)",
-                );
-            }
-            ok
-        });
-        let correlation_id = f.opt_string("correlation_id", 128);
+        let key = f.exact_string(
+            "idempotency_key",
+            is_valid_idempotency_key,
+            "must be 1-255 characters from '!' to '~' (no spaces)",
+        );
+        let correlation_id = f.opt_exact_string(
+            "correlation_id",
+            |id| (1..=128).contains(&id.len()) && id.bytes().all(|b| (b'!'..=b'~').contains(&b)),
+            "must be 1-128 characters from '!' to '~' (no spaces)",
+        );
         Some(Self {
             customer_id: customer_id?,
             items: items?,
@@ -190,11 +188,14 @@ mod tests {
             ("abc-123", Some("req-789"))
         );
         let err = OrchestratorRequest::from_json(
-            &json!({"customer_id": "1", "items": [], "idempotency_key": "a b"}),
+            &json!({"customer_id": "1", "items": [], "idempotency_key": "a b", "correlation_id": "a b"}),
         )
         .unwrap_err();
         let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["customer_id", "items", "idempotency_key"]);
+        assert_eq!(
+            fields,
+            ["customer_id", "items", "idempotency_key", "correlation_id"]
+        );
     }
 
     #[test]

@@ -188,8 +188,27 @@ pub async fn create_and_confirm(
         Ok(a) => unexpected("orders-api", &a),
         Err(u) => unreachable("orders-api", u),
     };
-    let compensated = match up.cancel_order(order.id, correlation, deadline).await {
+    let compensated = match up
+        .cancel_unconfirmed_order(order.id, correlation, deadline)
+        .await
+    {
         Ok(a) if a.status == StatusCode::OK => true,
+        // Not CREATED any more: the confirmation went through after all (ours, answered too
+        // late, or a concurrent call's with the same key), so the order stands confirmed.
+        Ok(a) if a.status == StatusCode::CONFLICT && a.code() == "ORDER_NOT_CREATED" => {
+            let now = up
+                .get_order(order.id, correlation, deadline)
+                .await
+                .map_err(|u| unreachable("orders-api", u))?;
+            let current: OrderSummary = parse("orders-api", &now)?;
+            if current.status == OrderStatus::Confirmed {
+                return Ok(SuccessData {
+                    customer,
+                    order: current,
+                });
+            }
+            current.status == OrderStatus::Canceled
+        }
         other => {
             tracing::error!(order_id = order.id, outcome = ?other.map(|a| a.status), "compensation failed: order left as it is");
             false

@@ -222,13 +222,15 @@ impl Upstream {
         .await
     }
 
-    pub async fn cancel_order(
+    /// Cancels the order only while it is still `CREATED`: a compensation never undoes a
+    /// confirmation that went through (answered 409 `ORDER_NOT_CREATED`).
+    pub async fn cancel_unconfirmed_order(
         &self,
         id: i64,
         correlation: &str,
         deadline: Instant,
     ) -> Result<Answer, Unreachable> {
-        let url = format!("{}/orders/{id}/cancel", self.orders);
+        let url = format!("{}/orders/{id}/cancel?if_status=CREATED", self.orders);
         self.call(Method::POST, url, None, &[], correlation, deadline)
             .await
     }

@@ -32,9 +32,11 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    #[schema(min_length = 1, max_length = 64, example = "WID-001")]
+    /// Not blank: surrounding white space is trimmed.
+    #[schema(min_length = 1, max_length = 64, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "WID-001")]
     pub sku: String,
-    #[schema(min_length = 1, max_length = 255, example = "Widget")]
+    /// Not blank: surrounding white space is trimmed.
+    #[schema(min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "Widget")]
     pub name: String,
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
     pub price_cents: i64,
@@ -61,11 +63,12 @@ impl FromJson for NewProduct {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
-    #[schema(min_length = 1, max_length = 255)]
+    /// Not blank: surrounding white space is trimmed.
+    #[schema(nullable = false, min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
     pub name: Option<String>,
-    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub price_cents: Option<i64>,
-    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000)]
     pub stock: Option<i64>,
 }
 

@@ -103,26 +103,70 @@ impl<'a> Fields<'a> {
         v: &'a Value,
         len: RangeInclusive<usize>,
     ) -> Option<String> {
-        let Some(s) = v.as_str() else {
+        let Some(raw) = v.as_str() else {
             self.error(name, "must be a string");
             return None;
         };
-        let s = s.trim();
-        let n = s.chars().count();
-        if !len.contains(&n) {
-            let msg = if *len.start() > 0 && n == 0 {
-                "must not be empty".to_owned()
-            } else {
+        // The length is the one sent; the value kept is trimmed, and must not be blank.
+        let s = raw.trim();
+        if *len.start() > 0 && s.is_empty() {
+            self.error(name, "must not be empty");
+            return None;
+        }
+        if !len.contains(&raw.chars().count()) {
+            self.error(
+                name,
                 format!(
                     "must be between {} and {} characters",
                     len.start(),
                     len.end()
-                )
-            };
-            self.error(name, msg);
+                ),
+            );
             return None;
         }
         Some(s.to_owned())
+    }
+
+    fn check_exact(
+        &mut self,
+        name: &str,
+        v: &Value,
+        valid: impl Fn(&str) -> bool,
+        message: &str,
+    ) -> Option<String> {
+        let Some(s) = v.as_str() else {
+            self.error(name, "must be a string");
+            return None;
+        };
+        if !valid(s) {
+            self.error(name, message);
+            return None;
+        }
+        Some(s.to_owned())
+    }
+
+    /// A required string taken as sent (not trimmed), which `valid` must accept.
+    pub fn exact_string(
+        &mut self,
+        name: &'static str,
+        valid: impl Fn(&str) -> bool,
+        message: &str,
+    ) -> Option<String> {
+        let v = self.required(name)?;
+        self.check_exact(name, v, valid, message)
+    }
+
+    /// Like [`Fields::exact_string`], but absent or `null` gives `Some(None)`.
+    pub fn opt_exact_string(
+        &mut self,
+        name: &'static str,
+        valid: impl Fn(&str) -> bool,
+        message: &str,
+    ) -> Option<Option<String>> {
+        match self.get(name) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => self.check_exact(name, v, valid, message).map(Some),
+        }
     }
 
     /// A required string, trimmed, with its length (in characters) in `len`.
@@ -152,9 +196,14 @@ impl<'a> Fields<'a> {
     }
 
     fn check_int(&mut self, name: &str, v: &Value, range: RangeInclusive<i64>) -> Option<i64> {
-        let Some(n) = v.as_i64() else {
+        // JSON (and JSON Schema's `integer`) makes no difference between `3` and `3.0`.
+        let whole = v
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && (-9.0e18..=9.0e18).contains(f))
+            .map(|f| f as i64);
+        let Some(n) = v.as_i64().or(whole) else {
             // A whole number too large for i64 is out of range; anything else is not an integer.
-            let msg = if v.is_u64() {
+            let msg = if v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0) {
                 format!("must be between {} and {}", range.start(), range.end())
             } else {
                 "must be an integer".to_owned()
@@ -308,6 +357,14 @@ mod tests {
         assert!(err.iter().all(|e| e.message == "is required"));
         let ok = Sample::from_json(&json!({"name": " ab ", "qty": 2, "phone": null})).unwrap();
         assert_eq!((ok.name.as_str(), ok.qty, ok.phone), ("ab", 2, None));
+        // Lengths count what was sent, blanks included; a blank value is empty.
+        let err = Sample::from_json(&json!({"name": "ab    ", "qty": 2, "phone": "  "}))
+            .err()
+            .unwrap();
+        assert_eq!(err[0].message, "must be between 1 and 5 characters");
+        assert_eq!(err.len(), 1, "a blank optional string is absent: {err:?}");
+        let err = Sample::from_json(&json!({"name": " \t", "qty": 2})).err().unwrap();
+        assert_eq!(err[0].message, "must not be empty");
     }
 
     #[test]
@@ -320,6 +377,16 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err[0].message, "must be an integer");
+        assert_eq!(
+            Sample::from_json(&json!({"name": "a", "qty": 3.0}))
+                .unwrap()
+                .qty,
+            3
+        );
+        let err = Sample::from_json(&json!({"name": "a", "qty": 1e300}))
+            .err()
+            .unwrap();
+        assert_eq!(err[0].message, "must be between 1 and 10");
     }
 
     #[test]

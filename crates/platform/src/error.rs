@@ -139,9 +139,6 @@ impl ApiError {
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-#[schema(example = json!({"type": "urn:b2b-orders:problem:validation-error", "title": "Bad Request", "status": 400,
-    "detail": "request validation failed", "code": "VALIDATION_ERROR",
-    "errors": [{"field": "email", "message": "must be a valid e-mail address"}]}))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub r#type: String,

@@ -119,13 +119,14 @@ impl QueryParams {
         self.0.get(name).map(String::as_str)
     }
 
-    /// A free-text `search`, trimmed; empty counts as absent.
+    /// A free-text `search` of at most 255 characters, trimmed; blank counts as absent.
     pub fn search(&self, errors: &mut Vec<FieldError>) -> Option<String> {
-        let s = self.get("search")?.trim();
-        if s.chars().count() > 255 {
+        let raw = self.get("search")?;
+        if raw.chars().count() > 255 {
             errors.push(FieldError::new("search", "must be at most 255 characters"));
             return None;
         }
+        let s = raw.trim();
         (!s.is_empty()).then(|| s.to_owned())
     }
 
@@ -230,17 +231,36 @@ impl PageRequest {
 
 const CURSOR_PREFIX: &str = "id:";
 
+/// The cursors [`encode_cursor`] makes (for ids below 10^18), as a regular expression for the
+/// OpenAPI documents: unpadded base64url of `id:` and the id in decimal. `aWQ6` is `id:`; then
+/// each group of three digits is four characters, and one or two trailing digits two or three.
+/// The first digit is not 0 unless it is the only one. An empty cursor is the first page.
+pub const CURSOR_PATTERN: &str = concat!(
+    "^(?:aWQ6(?:",
+    // one digit
+    "(?:[MN][AQgw]|O[AQ])",
+    // two digits
+    "|(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk]",
+    // three digits, up to four more groups of three, then maybe three, two or one more
+    "|(?:M[Tjz]|N[DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]",
+    "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]){0,4}",
+    "(?:(?:[MN][DTjz]|O[DT])[AEIMQUYcgk][w-z0-5]|(?:[MN][DTjz]|O[DT])[AEIMQUYcgk]|(?:[MN][AQgw]|O[AQ]))?",
+    "))?$"
+);
+
 pub fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{id}"))
 }
 
+/// The id in a cursor made by [`encode_cursor`]; anything else (even another spelling of the
+/// same id, such as `id:007`) is not a cursor.
 pub fn decode_cursor(raw: &str) -> Option<i64> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
     text.strip_prefix(CURSOR_PREFIX)?
         .parse()
         .ok()
-        .filter(|id: &i64| *id >= 0)
+        .filter(|id: &i64| *id >= 0 && encode_cursor(*id) == raw)
 }
 
 #[cfg(test)]
@@ -252,6 +272,9 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(42)), Some(42));
         assert_eq!(decode_cursor("not-a-cursor"), None);
         assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:-1")), None);
+        for other_spelling in ["id:007", "id:+7", "id: 7"] {
+            assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode(other_spelling)), None);
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! OpenAPI helpers: the security schemes and the error responses every operation can give, added
 //! once here instead of on each handler.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
+
+use crate::extract::CURSOR_PATTERN;
 
 pub const OPERATOR_JWT: &str = "operator_jwt";
 pub const SERVICE_TOKEN: &str = "service_token";
@@ -44,10 +46,19 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 
 /// Adds the problem responses that the shared platform can give on any operation: 400 (bad
 /// ids, queries or bodies), 401/403 on authenticated ones, 413/415 where a body is read, 429 where
-/// given, and 500/503.
+/// given, and 500/503. Also gives every `cursor` query parameter the pattern of the cursors
+/// the platform makes (any other value is a 400).
 pub fn add_standard_responses(api: &mut OpenApi, uses_database: bool) {
     for item in api.paths.paths.values_mut() {
         for op in operations(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                if param.name != "cursor" || !matches!(param.parameter_in, ParameterIn::Query) {
+                    continue;
+                }
+                if let Some(RefOr::T(Schema::Object(schema))) = &mut param.schema {
+                    schema.pattern = Some(CURSOR_PATTERN.to_owned());
+                }
+            }
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let has_body = op.request_body.is_some();
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -80,4 +91,12 @@ pub fn add_standard_responses(api: &mut OpenApi, uses_database: bool) {
             }
         }
     }
+}
+
+/// Swagger UI at `/docs` for `api` (served at `/openapi.json`), vendored and fully offline: the
+/// online spec validator it calls by default on non-local hosts is switched off.
+pub fn swagger_ui(api: OpenApi) -> utoipa_swagger_ui::SwaggerUi {
+    utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .url("/openapi.json", api)
+        .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
 }

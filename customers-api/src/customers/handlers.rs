@@ -26,7 +26,7 @@ fn write_error(e: WriteError, id: i64) -> ApiError {
 }
 
 /// Create a customer.
-#[utoipa::path(post, path = "/customers", tag = "customers", request_body = CustomerInput,
+#[utoipa::path(post, operation_id = "create_customer", path = "/customers", tag = "customers", request_body = CustomerInput,
     security(("operator_jwt" = [])),
     responses((status = 201, body = Customer, description = "Created"),
               (status = 409, body = Problem, content_type = "application/problem+json", description = "E-mail taken (`EMAIL_TAKEN`)")))]
@@ -44,8 +44,8 @@ pub async fn create(
 }
 
 /// List customers, by id ascending; `search` matches name or e-mail, without regard to case.
-#[utoipa::path(get, path = "/customers", tag = "customers",
-    params(("search" = Option<String>, Query, description = "Part of the name or e-mail"),
+#[utoipa::path(get, operation_id = "list_customers", path = "/customers", tag = "customers",
+    params(("search" = Option<String>, Query, max_length = 255, description = "Part of the name or e-mail"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
            ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("operator_jwt" = [])),
@@ -65,7 +65,7 @@ pub async fn list(
 }
 
 /// Get a customer.
-#[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
@@ -78,7 +78,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
 }
 
 /// Replace a customer (a missing `phone` becomes null).
-#[utoipa::path(put, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(put, operation_id = "replace_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     request_body = CustomerInput, security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted"),
@@ -97,7 +97,7 @@ pub async fn replace(
 }
 
 /// Delete a customer (soft: it disappears from the API and its e-mail can be used again).
-#[utoipa::path(delete, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(delete, operation_id = "delete_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
@@ -112,7 +112,7 @@ pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> R
 }
 
 /// Look a customer up for another service.
-#[utoipa::path(get, path = "/internal/customers/{id}", tag = "internal", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_internal_customer", path = "/internal/customers/{id}", tag = "internal", params(("id" = i64, Path, minimum = 1)),
     security(("service_token" = [])),
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]

@@ -33,7 +33,7 @@ fn client_ip(extensions: &Extensions) -> Option<std::net::IpAddr> {
 
 /// Log in as an operator: returns a bearer token (HS256 JWT). Attempts are rate-limited per
 /// e-mail and per client address.
-#[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "issue_token", path = "/auth/token", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse),
               (status = 401, body = Problem, content_type = "application/problem+json", description = "Wrong e-mail or password"),
               (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many attempts; see `Retry-After`")))]

@@ -6,4 +6,5 @@ mod customers;
 mod helpers;
 mod openapi;
 mod pagination;
+mod security;
 mod storage;

@@ -263,3 +263,41 @@ async fn a_failed_confirmation_is_compensated(backend: Backend) {
     assert_eq!(apis.stock(WIDGET).await, 1000);
     assert_eq!(apis.stock(SCARCE).await, 5);
 }
+
+#[tokio::test]
+async fn a_confirmation_that_went_through_is_never_undone_by_the_compensation() {
+    let apis = Apis::start(Backend::Sqlite).await;
+    // The confirmation happens, but its answer is lost: the orchestrator sees a 500.
+    let proxy = Proxy::spawn(&apis.orders, |_, _, path| {
+        if path.ends_with("/confirm") {
+            Action::Lose(500)
+        } else {
+            Action::Forward
+        }
+    })
+    .await;
+    let orch = Orchestrator::spawn(&apis.customers, &proxy.base, quick_policy()).await;
+
+    let a = orch
+        .call(&request(1, &[(WIDGET, 4)], "lost-confirm-1"))
+        .await;
+
+    assert_eq!(
+        a.order()["status"],
+        "CONFIRMED",
+        "the order stands confirmed"
+    );
+    let id = a.order_id();
+    let calls = proxy.calls();
+    assert_eq!(
+        calls[2],
+        (format!("POST /orders/{id}/cancel"), 409),
+        "{calls:?}"
+    );
+    assert_eq!(apis.order(id).await["status"], "CONFIRMED");
+    assert_eq!(
+        apis.stock(WIDGET).await,
+        1000 - 4,
+        "stock taken once, not given back"
+    );
+}

@@ -17,8 +17,8 @@ use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, replay,
 
 /// Create an order in `CREATED`, taking its stock (all lines or none). With an
 /// `Idempotency-Key`, a retried request returns the same order and takes stock once.
-#[utoipa::path(post, path = "/orders", tag = "orders", request_body = NewOrder,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 characters from '!' to '~'")),
+#[utoipa::path(post, operation_id = "create_order", path = "/orders", tag = "orders", request_body = NewOrder,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "1-255 characters from '!' to '~'")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 201, body = Order, description = "Created (or replayed, with `Idempotent-Replayed: true`)"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "`CUSTOMER_NOT_FOUND` or `PRODUCT_NOT_FOUND` (with `product_ids`)"),
@@ -67,7 +67,7 @@ pub async fn create(
 }
 
 /// Get an order with its lines.
-#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_order", path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order")))]
@@ -80,7 +80,7 @@ pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result
 }
 
 /// List orders by id ascending, filtered by status, customer and creation time (inclusive bounds).
-#[utoipa::path(get, path = "/orders", tag = "orders",
+#[utoipa::path(get, operation_id = "list_orders", path = "/orders", tag = "orders",
     params(("status" = Option<OrderStatus>, Query), ("customer_id" = Option<i64>, Query, minimum = 1),
            ("from" = Option<String>, Query, format = DateTime, description = "Created at or after (RFC 3339)"),
            ("to" = Option<String>, Query, format = DateTime, description = "Created at or before (RFC 3339)"),
@@ -118,9 +118,9 @@ pub async fn list(
 
 /// Confirm an order (`CREATED → CONFIRMED`). `X-Idempotency-Key` is required: the same key
 /// replays the first outcome; a confirmed order is returned unchanged.
-#[utoipa::path(post, path = "/orders/{id}/confirm", tag = "orders",
+#[utoipa::path(post, operation_id = "confirm_order", path = "/orders/{id}/confirm", tag = "orders",
     params(("id" = i64, Path, minimum = 1),
-           ("X-Idempotency-Key" = String, Header, description = "Required; 1-255 characters from '!' to '~'")),
+           ("X-Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required; 1-255 characters from '!' to '~'")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order, description = "Confirmed (or replayed, with `Idempotent-Replayed: true`)"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
@@ -151,22 +151,39 @@ pub async fn confirm(
 }
 
 /// Cancel an order, giving its stock back: `CREATED` always, `CONFIRMED` within the cancellation
-/// window; a canceled order is returned unchanged.
-#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", params(("id" = i64, Path, minimum = 1)),
+/// window; a canceled order is returned unchanged. With `if_status=CREATED` only an order not
+/// yet confirmed is cancelled (what the orchestrator's compensation uses).
+#[utoipa::path(post, operation_id = "cancel_order", path = "/orders/{id}/cancel", tag = "orders",
+    params(("id" = i64, Path, minimum = 1),
+           ("if_status" = Option<String>, Query, pattern = "^CREATED$", description = "`CREATED`: cancel only an order not yet confirmed")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
-              (status = 409, body = Problem, content_type = "application/problem+json", description = "Confirmed longer ago than the window (`CANCELLATION_WINDOW_CLOSED`)")))]
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "Confirmed longer ago than the window (`CANCELLATION_WINDOW_CLOSED`), or not `CREATED` with `if_status=CREATED` (`ORDER_NOT_CREATED`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
-pub async fn cancel(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Response> {
-    let window = state.rules.cancellation_window;
+pub async fn cancel(
+    State(state): State<AppState>,
+    _: Caller,
+    Id(id): Id,
+    q: QueryParams,
+) -> Result<Response> {
+    let only_created = match q.get("if_status") {
+        None => false,
+        Some("CREATED") => true,
+        Some(_) => return Err(ApiError::field("if_status", "must be CREATED")),
+    };
+    let cancel = write::Cancel {
+        id,
+        window: state.rules.cancellation_window,
+        only_created,
+    };
     run_once(
         &state.db,
         &state.clock,
         None,
         state.rules.idempotency_ttl,
         StatusCode::OK,
-        write::Cancel(id, window),
+        cancel,
     )
     .await
 }

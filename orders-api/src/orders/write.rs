@@ -21,8 +21,14 @@ use crate::idempotency::{Effect, TxError};
 pub struct Create<'a>(pub &'a NewOrder);
 /// Confirms order `.0`.
 pub struct Confirm(pub i64);
-/// Cancels order `.0` within the window `.1`.
-pub struct Cancel(pub i64, pub Duration);
+/// Cancels an order.
+pub struct Cancel {
+    pub id: i64,
+    /// How long after its confirmation an order may still be cancelled.
+    pub window: Duration,
+    /// Cancel only an order still `CREATED` (a compensation must not undo a confirmation).
+    pub only_created: bool,
+}
 
 impl Effect for Create<'_> {
     type Output = Order;
@@ -53,7 +59,7 @@ impl Effect for Cancel {
         tx: &mut Tx,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Order, TxError>> + Send {
-        cancel(tx, self.0, now, self.1)
+        cancel(tx, self, now)
     }
 }
 
@@ -198,31 +204,43 @@ pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<Order, 
 /// `CREATED → CANCELED`, or `CONFIRMED → CANCELED` within `window` of `confirmed_at`, giving the
 /// stock back in the same transaction. The guarded status update lets exactly one of any number
 /// of racing cancels restore the stock; the others find the order canceled and return it.
-pub async fn cancel(
-    tx: &mut Tx,
-    id: i64,
-    now: DateTime<Utc>,
-    window: Duration,
-) -> Result<Order, TxError> {
+pub async fn cancel(tx: &mut Tx, c: &Cancel, now: DateTime<Utc>) -> Result<Order, TxError> {
     const SQL: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? \
                        WHERE id = ? AND (status = 'CREATED' OR (status = 'CONFIRMED' AND confirmed_at >= ?))";
+    const SQL_ONLY_CREATED: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'";
     const RESTORE: &str = "UPDATE products SET updated_at = ?, stock = stock + \
                            (SELECT i.qty FROM order_items i WHERE i.order_id = ? AND i.product_id = products.id) \
                            WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)";
-    let changed = tx.execute(SQL, &args![now, now, id, now - window]).await?;
+    let id = c.id;
+    let changed = if c.only_created {
+        tx.execute(SQL_ONLY_CREATED, &args![now, now, id]).await?
+    } else {
+        tx.execute(SQL, &args![now, now, id, now - c.window])
+            .await?
+    };
     if changed == 1 {
         tx.execute(RESTORE, &args![now, id, id]).await?;
     }
     let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
     if changed == 0 {
-        match cancel_decision(order.status, order.confirmed_at, now, window) {
+        match cancel_decision(order.status, order.confirmed_at, now, c.window) {
             CancelDecision::AlreadyCanceled => {}
+            _ if c.only_created => {
+                return Err(ApiError::conflict(
+                    "ORDER_NOT_CREATED",
+                    format!(
+                        "order {id} is {} and was left as it is (if_status=CREATED)",
+                        order.status.as_str()
+                    ),
+                )
+                .into());
+            }
             CancelDecision::WindowClosed => {
                 return Err(ApiError::conflict(
                     "CANCELLATION_WINDOW_CLOSED",
                     format!(
                         "order {id} was confirmed more than {} minutes ago",
-                        window.num_minutes()
+                        c.window.num_minutes()
                     ),
                 )
                 .into());

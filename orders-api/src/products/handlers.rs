@@ -16,7 +16,7 @@ fn not_found(id: i64) -> ApiError {
 }
 
 /// Create a product.
-#[utoipa::path(post, path = "/products", tag = "products", request_body = NewProduct, security(("operator_jwt" = [])),
+#[utoipa::path(post, operation_id = "create_product", path = "/products", tag = "products", request_body = NewProduct, security(("operator_jwt" = [])),
     responses((status = 201, body = Product, description = "Created"),
               (status = 409, body = Problem, content_type = "application/problem+json", description = "Sku taken (`SKU_TAKEN`)")))]
 #[tracing::instrument(skip_all)]
@@ -39,8 +39,8 @@ pub async fn create(
 }
 
 /// List products by id ascending; `search` matches sku or name, without regard to case.
-#[utoipa::path(get, path = "/products", tag = "products",
-    params(("search" = Option<String>, Query, description = "Part of the sku or name"),
+#[utoipa::path(get, operation_id = "list_products", path = "/products", tag = "products",
+    params(("search" = Option<String>, Query, max_length = 255, description = "Part of the sku or name"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
            ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
     security(("operator_jwt" = [])), responses((status = 200, body = Page<Product>)))]
@@ -59,7 +59,7 @@ pub async fn list(
 }
 
 /// Get a product.
-#[utoipa::path(get, path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_product", path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Product),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product")))]
@@ -72,7 +72,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
 }
 
 /// Change any of `name`, `price_cents`, `stock` (the sku cannot change).
-#[utoipa::path(patch, path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(patch, operation_id = "patch_product", path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
     request_body = ProductPatch, security(("operator_jwt" = [])),
     responses((status = 200, body = Product),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product")))]

@@ -1,0 +1,12 @@
+//! The orders-api test suite: one binary whose tests talk HTTP to real servers (orders-api next
+//! to a real customers-api, over one database they share).
+
+mod helpers;
+
+mod cancel;
+mod concurrency;
+mod customers_dependency;
+mod idempotency;
+mod openapi;
+mod orders;
+mod products;
