@@ -187,3 +187,46 @@ async fn the_api_answers_the_same_on_every_backend() {
         assert_eq!(reuse.status(), 201, "{backend:?}");
     }
 }
+
+/// docker compose's MySQL loads `db/schema.sql` then `db/seed.sql` before any service starts:
+/// the services must migrate over that database without error and serve its demo data.
+#[tokio::test]
+async fn a_database_made_from_schema_sql_and_seed_sql_is_served_as_it_is() {
+    let Some(admin) = b2b_testkit::mysql_url() else {
+        eprintln!("TEST_MYSQL_URL is not set: skipped");
+        return;
+    };
+    use sqlx::Connection;
+    let name = format!("b2b_test_{}", std::process::id());
+    let mut conn = sqlx::MySqlConnection::connect(&admin).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}; USE {name};"
+    ))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    for file in ["schema.sql", "seed.sql"] {
+        let sql = std::fs::read_to_string(format!("{}/../db/{file}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap();
+        sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    }
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let db = Db::connect(&url, &Default::default()).await.unwrap();
+    db.migrate()
+        .await
+        .expect("migrations run over a database made from schema.sql");
+    db.migrate().await.expect("and again");
+    assert!(
+        !db.seed_if_empty().await.unwrap(),
+        "the seed is recognised as loaded"
+    );
+    let acme = repo::get(&db, 1).await.unwrap().expect("customer 1");
+    assert_eq!(
+        (acme.name.as_str(), acme.email.as_str()),
+        ("ACME Corp", "ops@acme.com")
+    );
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
