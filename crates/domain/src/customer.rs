@@ -26,7 +26,12 @@ pub struct Customer {
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
     /// Not blank: surrounding white space is trimmed.
-    #[schema(min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "ACME Corp")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "ACME Corp"
+    )]
     pub name: String,
     #[schema(max_length = 255, format = "email", example = "ops@acme.com")]
     pub email: String,
@@ -51,9 +56,19 @@ impl FromJson for CustomerInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "admin@b2b.local")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "admin@b2b.local"
+    )]
     pub email: String,
-    #[schema(min_length = 1, max_length = 1024, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "admin123")]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "admin123"
+    )]
     pub password: String,
 }
 

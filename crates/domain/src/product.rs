@@ -33,10 +33,20 @@ pub struct Product {
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
     /// Not blank: surrounding white space is trimmed.
-    #[schema(min_length = 1, max_length = 64, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "WID-001")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "WID-001"
+    )]
     pub sku: String,
     /// Not blank: surrounding white space is trimmed.
-    #[schema(min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "Widget")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+        example = "Widget"
+    )]
     pub name: String,
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
     pub price_cents: i64,
@@ -64,7 +74,12 @@ impl FromJson for NewProduct {
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
     /// Not blank: surrounding white space is trimmed.
-    #[schema(nullable = false, min_length = 1, max_length = 255, pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub name: Option<String>,
     #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub price_cents: Option<i64>,
