@@ -118,19 +118,23 @@ fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of this service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = router().split_for_parts();
-    docs::add_security_schemes(&mut api);
-    docs::add_standard_responses(&mut api, true);
-    api
+    docs::document(
+        router(),
+        docs::ErrorDocs::Problems {
+            uses_database: true,
+        },
+    )
 }
 
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    let (routes, _) = router().split_for_parts();
-    let routes = routes
-        .with_state(state)
-        .merge(b2b_platform::openapi::swagger_ui(openapi()));
-    server::finish(routes)
+    docs::app(
+        router(),
+        state,
+        docs::ErrorDocs::Problems {
+            uses_database: true,
+        },
+    )
 }
 
 /// Health: 200 when the database answers, 503 otherwise.

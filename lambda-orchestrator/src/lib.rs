@@ -112,18 +112,12 @@ fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the orchestrator.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = router().split_for_parts();
-    docs::add_security_schemes(&mut api);
-    api
+    docs::document(router(), docs::ErrorDocs::OwnEnvelope)
 }
 
-/// The orchestrator's HTTP surface (the same in Lambda and locally).
+/// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    let (routes, _) = router().split_for_parts();
-    let routes = routes
-        .with_state(state)
-        .merge(b2b_platform::openapi::swagger_ui(openapi()));
-    server::finish(routes)
+    docs::app(router(), state, docs::ErrorDocs::OwnEnvelope)
 }
 
 /// Health of the orchestrator itself (it keeps no database).

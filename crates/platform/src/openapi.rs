@@ -100,3 +100,38 @@ pub fn swagger_ui(api: OpenApi) -> utoipa_swagger_ui::SwaggerUi {
         .url("/openapi.json", api)
         .config(utoipa_swagger_ui::Config::new(["/openapi.json"]).validator_url("none"))
 }
+
+/// The error responses the platform documents on every operation of a service.
+#[derive(Debug, Clone, Copy)]
+pub enum ErrorDocs {
+    /// problem+json answers; 503 too when the service has a database.
+    Problems { uses_database: bool },
+    /// The service documents its own error envelope (the orchestrator).
+    OwnEnvelope,
+}
+
+/// A service's finished OpenAPI document: its routes' docs plus the shared security schemes and
+/// error responses.
+pub fn document<S: Clone + Send + Sync + 'static>(
+    router: utoipa_axum::router::OpenApiRouter<S>,
+    errors: ErrorDocs,
+) -> OpenApi {
+    let (_, mut api) = router.split_for_parts();
+    add_security_schemes(&mut api);
+    if let ErrorDocs::Problems { uses_database } = errors {
+        add_standard_responses(&mut api, uses_database);
+    }
+    api
+}
+
+/// A service's whole HTTP surface: its routes over `state`, `/openapi.json` and Swagger UI at
+/// `/docs`, and the shared layers of [`crate::server::finish`].
+pub fn app<S: Clone + Send + Sync + 'static>(
+    router: utoipa_axum::router::OpenApiRouter<S>,
+    state: S,
+    errors: ErrorDocs,
+) -> axum::Router {
+    let (routes, _) = router.clone().split_for_parts();
+    let api = document(router, errors);
+    crate::server::finish(routes.with_state(state).merge(swagger_ui(api)))
+}

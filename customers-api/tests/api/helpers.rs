@@ -1,6 +1,7 @@
 //! A customers-api server on port 0 over its own seeded database, and the calls tests make to it.
 
 use b2b_testkit::{Backend, JWT_SECRET, SERVICE_TOKEN, TestDb, client, spawn};
+pub use b2b_testkit::{error_fields, ids, problem};
 use customers_api::{AppState, Config, app};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, RequestBuilder, Response};
@@ -173,47 +174,4 @@ pub fn sign(claims: &Value) -> String {
 /// every test (the log-in itself is tested in `auth`).
 pub fn token() -> String {
     sign(&claims())
-}
-
-/// Asserts a problem+json response with `status` and `code`; returns its body.
-pub async fn problem(resp: Response, status: u16, code: &str) -> Value {
-    assert_eq!(resp.status(), status, "status of {}", resp.url());
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert_eq!(ct, "application/problem+json");
-    let body: Value = resp.json().await.expect("problem body");
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    for key in ["type", "title", "detail"] {
-        assert!(
-            body[key].as_str().is_some_and(|s| !s.is_empty()),
-            "{key} missing in {body}"
-        );
-    }
-    body
-}
-
-/// The `field`s of a problem's `errors`, in order.
-pub fn error_fields(problem: &Value) -> Vec<String> {
-    let errors = problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {problem}"));
-    errors
-        .iter()
-        .map(|e| e["field"].as_str().expect("field").to_owned())
-        .collect()
-}
-
-/// Ids of a list page's rows.
-pub fn ids(page: &Value) -> Vec<i64> {
-    page["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|c| c["id"].as_i64().expect("id"))
-        .collect()
 }

@@ -18,28 +18,7 @@ pub const WIDGET: i64 = 2;
 pub const SCARCE: i64 = 10;
 pub const ORCHESTRATE: &str = "/orchestrator/create-and-confirm-order";
 
-/// Runs the story `async fn $story(backend: Backend)` as `$story::sqlite`, and as
-/// `$story::mysql` when `TEST_MYSQL_URL` is set (skipped otherwise).
-macro_rules! on_each_backend {
-    ($($story:ident),+ $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$story(b2b_testkit::Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn mysql() {
-                if b2b_testkit::mysql_url().is_none() {
-                    eprintln!("TEST_MYSQL_URL is not set: skipped");
-                    return;
-                }
-                super::$story(b2b_testkit::Backend::MySql).await;
-            }
-        }
-    )+};
-}
-pub(crate) use on_each_backend;
+pub(crate) use b2b_testkit::on_each_backend;
 
 /// A token of the seeded operator, as `/auth/token` would issue it.
 pub fn operator_token() -> String {

@@ -1,6 +1,7 @@
 //! An orders-api server on port 0 next to a real customers-api, both over one seeded database;
 //! the orders-api clock is manual so tests move time instead of sleeping.
 
+pub use b2b_testkit::{error_fields, ids, problem};
 use std::time::Duration;
 
 use b2b_platform::Db;
@@ -15,28 +16,7 @@ use serde_json::{Value, json};
 /// Seeded product 10: the scarcest (stock 5, price 289 000).
 pub const SCARCE: i64 = 10;
 
-/// Runs the story `async fn $story(backend: Backend)` as `$story::sqlite`, and as
-/// `$story::mysql` when `TEST_MYSQL_URL` is set (skipped otherwise).
-macro_rules! on_each_backend {
-    ($($story:ident),+ $(,)?) => {$(
-        mod $story {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                super::$story(b2b_testkit::Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn mysql() {
-                if b2b_testkit::mysql_url().is_none() {
-                    eprintln!("TEST_MYSQL_URL is not set: skipped");
-                    return;
-                }
-                super::$story(b2b_testkit::Backend::MySql).await;
-            }
-        }
-    )+};
-}
-pub(crate) use on_each_backend;
+pub(crate) use b2b_testkit::on_each_backend;
 
 /// The orders-api configuration the tests use.
 pub fn config(db: &TestDb, customers_api_base: &str, timeout: Duration) -> Config {
@@ -263,43 +243,6 @@ pub fn token() -> String {
                         "iss": "b2b-orders", "aud": "b2b-orders-api"});
     let key = EncodingKey::from_secret(JWT_SECRET.as_bytes());
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).expect("sign")
-}
-
-/// Asserts a problem+json response with `status` and `code`; returns its body.
-pub async fn problem(resp: Response, status: u16, code: &str) -> Value {
-    assert_eq!(resp.status(), status, "status of {}", resp.url());
-    let ct = resp.headers().get("content-type").cloned();
-    assert_eq!(
-        ct.as_ref().and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
-    let body: Value = resp.json().await.expect("problem body");
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    for key in ["type", "title", "detail"] {
-        assert!(
-            body[key].as_str().is_some_and(|s| !s.is_empty()),
-            "{key} missing in {body}"
-        );
-    }
-    body
-}
-
-/// The `field`s of a problem's `errors`, in order.
-pub fn error_fields(problem: &Value) -> Vec<String> {
-    let errors = problem["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {problem}"));
-    errors
-        .iter()
-        .map(|e| e["field"].as_str().expect("field").to_owned())
-        .collect()
-}
-
-/// Ids of a list page's rows.
-pub fn ids(page: &Value) -> Vec<i64> {
-    let data = page["data"].as_array().expect("data");
-    data.iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
 
 /// The object made of `keys` of `value`.
