@@ -39,7 +39,7 @@ impl Scale {
 }
 
 /// How long each table took.
-#[derive(Debug, Default, Clone, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LoadTimes {
     pub customers_s: f64,
     pub products_s: f64,
@@ -130,7 +130,9 @@ pub async fn load(db_url: &str, scale: Scale) -> anyhow::Result<LoadTimes> {
     )
     .await?;
 
-    let chunks = |total: u64| (0..total.div_ceil(CHUNK)).map(move |c| (c * CHUNK, CHUNK.min(total - c * CHUNK)));
+    let chunks = |total: u64| {
+        (0..total.div_ceil(CHUNK)).map(move |c| (c * CHUNK, CHUNK.min(total - c * CHUNK)))
+    };
 
     for (base, len) in chunks(scale.customers) {
         let sql = format!(
@@ -188,11 +190,7 @@ pub async fn load(db_url: &str, scale: Scale) -> anyhow::Result<LoadTimes> {
             pr = price(&p),
         );
         times.order_items_s += timed(&mut conn, &sql).await?.as_secs_f64();
-        eprintln!(
-            "  orders {} / {}",
-            base + len,
-            scale.orders
-        );
+        eprintln!("  orders {} / {}", base + len, scale.orders);
     }
 
     let t = Instant::now();
@@ -230,7 +228,10 @@ mod tests {
         let ids: Vec<i64> = (0..10).map_while(|k| s.created_order(k)).collect();
         assert_eq!(ids, [7, 8, 17, 18]);
         assert_eq!(s.created_orders(), 4);
-        let s = Scale { orders: 1_000_000, ..s };
+        let s = Scale {
+            orders: 1_000_000,
+            ..s
+        };
         assert_eq!(s.created_orders(), 200_000);
         assert_eq!(s.created_order(199_999), Some(999_998));
         assert_eq!(s.created_order(200_000), None);

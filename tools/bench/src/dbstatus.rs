@@ -147,7 +147,10 @@ mod tests {
         let d = delta(&b, &a);
         assert_eq!(d["Questions"], 7);
         assert_eq!(d["Com_commit"], 0);
-        let m = min_of(Some(d), [("Questions".to_owned(), 3), ("Com_commit".to_owned(), 9)].into());
+        let m = min_of(
+            Some(d),
+            [("Questions".to_owned(), 3), ("Com_commit".to_owned(), 9)].into(),
+        );
         assert_eq!((m["Questions"], m["Com_commit"]), (3, 0));
     }
 }

@@ -33,8 +33,7 @@ fn health_ok(port: u16) -> bool {
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     let _ = s.set_nodelay(true);
-    if s
-        .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    if s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .is_err()
     {
         return false;
@@ -47,7 +46,7 @@ fn health_ok(port: u16) -> bool {
 /// first 200 on `/health` (polled every 100 µs), in milliseconds.
 pub fn cold_starts(
     bin: &Path,
-    env: &[(&str, String)],
+    env: &[(String, String)],
     dir: &Path,
     runs: usize,
 ) -> anyhow::Result<Vec<f64>> {
@@ -58,7 +57,7 @@ pub fn cold_starts(
         let mut child = Command::new(bin)
             .current_dir(dir)
             .env_clear()
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", port.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -158,7 +157,9 @@ pub async fn lambda_cold_starts(
         let done = Arc::new(Notify::new());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let server = tokio::spawn(axum::serve(listener, runtime_api(answer.clone(), done.clone())).into_future());
+        let server = tokio::spawn(
+            axum::serve(listener, runtime_api(answer.clone(), done.clone())).into_future(),
+        );
         let started = tokio::time::Instant::now();
         let mut child = tokio::process::Command::new(bin)
             .current_dir(dir)
@@ -177,7 +178,10 @@ pub async fn lambda_cold_starts(
         let waited = tokio::time::timeout(Duration::from_secs(10), done.notified()).await;
         let _ = child.kill().await;
         server.abort();
-        anyhow::ensure!(waited.is_ok(), "the function did not answer its first event in 10 s");
+        anyhow::ensure!(
+            waited.is_ok(),
+            "the function did not answer its first event in 10 s"
+        );
         let (at, body) = answer
             .lock()
             .expect("answer lock")

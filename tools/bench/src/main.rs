@@ -31,10 +31,14 @@ use crate::report::{Bound, CensusRow, Report};
 use crate::scenarios::{HttpWorker, Scenario};
 use crate::services::{BINARIES, Service};
 use crate::settings::Settings;
-use crate::yardstick::CommitWorker;
+use crate::yardstick::{CommitWorker, PoolCommitWorker};
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "-h" || a == "--help") {
+        print!("{}", settings::USAGE);
+        return;
+    }
     let settings = match Settings::parse(std::env::args().skip(1)) {
         Ok(s) => s,
         Err(e) => {
@@ -55,7 +59,40 @@ fn phase(what: &str) {
     eprintln!("\n== {what}");
 }
 
+fn titles() -> BTreeMap<String, String> {
+    Scenario::ALL
+        .iter()
+        .map(|sc| (sc.name().to_owned(), sc.title().to_owned()))
+        .collect()
+}
+
+/// Writes `results.md` beside a run's `results.json` again (after a change to the tables).
+fn render(json: &std::path::Path) -> anyhow::Result<i32> {
+    let mut report: Report = serde_json::from_str(&std::fs::read_to_string(json)?)?;
+    // Runs made before the "other" CPU column: the machine's busy time less the watched processes'.
+    let cores = report.machine.nproc as f64;
+    for row in report
+        .yardstick
+        .iter_mut()
+        .chain(report.scenarios.iter_mut())
+    {
+        if !row.cpu_us.contains_key("other") && row.rps > 0.0 {
+            let busy = row.machine_busy_pct / 100.0 * cores * 1e6 / row.rps;
+            let watched: f64 = row.cpu_us.values().sum();
+            row.cpu_us
+                .insert("other".to_owned(), (busy - watched).max(0.0));
+        }
+    }
+    let md = report.markdown(&titles());
+    std::fs::write(json.with_file_name("results.md"), &md)?;
+    println!("{md}");
+    Ok(0)
+}
+
 async fn run(s: Settings) -> anyhow::Result<i32> {
+    if let Some(json) = &s.render {
+        return render(json);
+    }
     let wall = Instant::now();
     std::fs::create_dir_all(&s.out)?;
     let out = s.out.canonicalize()?;
@@ -109,7 +146,7 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     // fit under the server's max_connections.
     phase("yardstick: BEGIN; INSERT; COMMIT");
     let headroom = setup::connection_headroom(&mut reader).await;
-    for &c in &s.concurrency {
+    for &c in s.concurrency.iter().filter(|_| s.wants("yardstick")) {
         if headroom.is_some_and(|h| c > h) {
             report.warnings.push(format!(
                 "yardstick at {c} clients skipped: the server has room for {} more connections",
@@ -123,6 +160,15 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
         }
         let row = measure::run("yardstick", workers, &s, &watched, &mut reader).await;
         report.yardstick.push(row);
+        let pool = PoolCommitWorker::pool(&db_url, c).await?;
+        let workers = (0..c)
+            .map(|task| PoolCommitWorker::new(pool.clone(), task as i64))
+            .collect();
+        let row = measure::run("yardstick_pool", workers, &s, &watched, &mut reader).await;
+        pool.close().await;
+        report.yardstick.push(row);
+        // Let the server see the closed connections go before the next, larger, set.
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
     phase("services");
@@ -136,8 +182,13 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     let mut orch_env = setup::base_env(&s, &secrets);
     orch_env.push(("CUSTOMERS_API_BASE", customers.base()));
     orch_env.push(("ORDERS_API_BASE", orders.base()));
-    let orchestrator =
-        Service::start("lambda-orchestrator", &bins.join(BINARIES[2]), &orch_env, &out).await?;
+    let orchestrator = Service::start(
+        "lambda-orchestrator",
+        &bins.join(BINARIES[2]),
+        &orch_env,
+        &out,
+    )
+    .await?;
     let mut svcs = vec![customers, orders, orchestrator];
     for svc in &svcs {
         watched.pids.push((svc.name.to_owned(), svc.pid));
@@ -164,7 +215,12 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
             let row = measure::run(sc.name(), workers, &s, &watched, &mut reader).await;
             report.scenarios.push(row);
             for svc in &mut svcs {
-                anyhow::ensure!(svc.alive(), "{} died during {}; see its log", svc.name, sc.name());
+                anyhow::ensure!(
+                    svc.alive(),
+                    "{} died during {}; see its log",
+                    svc.name,
+                    sc.name()
+                );
             }
         }
     }
@@ -180,13 +236,17 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     for &sc in &wanted {
         let mut worker = HttpWorker::new(sc, env.clone())?;
         driver::run_n(&mut worker, 3).await;
-        let (per_request, failed) = dbstatus::census(&mut reader, &mut worker, s.census, rounds).await?;
+        let (per_request, failed) =
+            dbstatus::census(&mut reader, &mut worker, s.census, rounds).await?;
         eprintln!(
             "  {:<26} Questions {:.2}  Com_commit {:.2}  pings {:.2}",
             sc.name(),
             per_request.get("Questions").copied().unwrap_or_default(),
             per_request.get("Com_commit").copied().unwrap_or_default(),
-            per_request.get("Com_admin_commands").copied().unwrap_or_default()
+            per_request
+                .get("Com_admin_commands")
+                .copied()
+                .unwrap_or_default()
         );
         report.census.push(CensusRow {
             scenario: sc.name().to_owned(),
@@ -197,7 +257,7 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     }
     report.bound = bounds(&report);
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(s.settle).await;
     report.idle_rss_end = rss_of(&svcs);
 
     phase("Lambda bootstrap");
@@ -208,7 +268,11 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     let mut local_env = setup::base_env(&s, &secrets);
     local_env.push(("CUSTOMERS_API_BASE", svcs[0].base()));
     local_env.push(("ORDERS_API_BASE", svcs[1].base()));
-    let (b, e, o, n) = (bin.clone(), local_env.clone(), out.clone(), s.cold_starts);
+    let owned: Vec<(String, String)> = local_env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let (b, e, o, n) = (bin.clone(), owned, out.clone(), s.cold_starts);
     report.lambda.local_cold_start_ms =
         tokio::task::spawn_blocking(move || lambda::cold_starts(&b, &e, &o, n)).await??;
     report.lambda.lambda_cold_start_ms =
@@ -229,13 +293,12 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
     report.load_average_at_end = procfs::load_average().unwrap_or(f64::NAN);
     report.wall_s = wall.elapsed().as_secs_f64();
 
-    let titles: BTreeMap<String, String> = Scenario::ALL
-        .iter()
-        .map(|sc| (sc.name().to_owned(), sc.title().to_owned()))
-        .collect();
-    let md = report.markdown(&titles);
+    let md = report.markdown(&titles());
     std::fs::write(out.join("results.md"), &md)?;
-    std::fs::write(out.join("results.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
     println!("{md}");
     eprintln!("results: {}/results.md", out.display());
 
@@ -280,6 +343,7 @@ fn bounds(r: &Report) -> Vec<Bound> {
     };
     r.yardstick
         .iter()
+        .filter(|y| y.scenario == "yardstick")
         .filter_map(|y| {
             let o = r
                 .scenarios

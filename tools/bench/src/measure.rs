@@ -59,7 +59,7 @@ pub async fn run<W: Worker>(
     let out = running.finish().await;
 
     let ok = out.ok.max(1) as f64;
-    let cpu_us = b
+    let cpu_us: BTreeMap<String, f64> = b
         .cpu
         .iter()
         .map(|(k, v)| {
@@ -70,6 +70,11 @@ pub async fn run<W: Worker>(
         .collect();
     let total = b.machine.total.saturating_sub(a.machine.total).max(1);
     let busy = b.machine.busy.saturating_sub(a.machine.busy);
+    let mut cpu_us = cpu_us;
+    // Whatever else kept the machine busy (other processes, the kernel's own work).
+    let busy_us = procfs::ticks_to_duration(busy, w.ticks_per_s).as_micros() as f64 / ok;
+    let watched: f64 = cpu_us.values().sum();
+    cpu_us.insert("other".to_owned(), (busy_us - watched).max(0.0));
     let db_per_req = delta(&b.counters, &a.counters)
         .into_iter()
         .map(|(k, v)| (k, v as f64 / ok))

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::dataset::LoadTimes;
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Machine {
     pub nproc: usize,
     pub cpu: String,
@@ -19,7 +19,7 @@ pub struct Machine {
     pub load_average_at_start: f64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Row {
     pub scenario: String,
     pub concurrency: usize,
@@ -38,7 +38,7 @@ pub struct Row {
     pub db_per_req: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CensusRow {
     pub scenario: String,
     pub requests: u64,
@@ -46,7 +46,7 @@ pub struct CensusRow {
     pub per_request: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Lambda {
     pub binary_bytes: u64,
     pub stripped: bool,
@@ -57,7 +57,7 @@ pub struct Lambda {
     pub watch_note: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Bound {
     pub concurrency: usize,
     pub commit_rate: f64,
@@ -68,7 +68,7 @@ pub struct Bound {
     pub orchestrate_errors: u64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Report {
     pub command: String,
     pub machine: Machine,
@@ -169,24 +169,42 @@ impl Report {
             let _ = writeln!(
                 md,
                 "| bulk load | customers {:.1} s, products {:.1} s, orders {:.1} s, {} order items {:.1} s, analyze {:.1} s |",
-                l.customers_s, l.products_s, l.orders_s, l.order_items, l.order_items_s, l.analyze_s
+                l.customers_s,
+                l.products_s,
+                l.orders_s,
+                l.order_items,
+                l.order_items_s,
+                l.analyze_s
             );
         }
 
         let _ = writeln!(md, "\n### Memory at rest\n");
-        let _ = writeln!(md, "| service | idle RSS after start (MB) | idle RSS after the run (MB) |\n|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| service | idle RSS after start (MB) | idle RSS after the run (MB) |\n|---|---|---|"
+        );
         for (svc, start) in &self.idle_rss_start {
             let end = self.idle_rss_end.get(svc).copied().unwrap_or(0);
             let _ = writeln!(md, "| {svc} | {} | {} |", mb(*start), mb(end));
         }
 
-        let _ = writeln!(md, "\n### Yardstick: single-row write transactions on the database\n");
-        let _ = writeln!(md, "`BEGIN; INSERT one row; COMMIT` in a loop, one connection per client.\n");
-        let _ = writeln!(md, "| clients | commits/s | p50 ms | p99 ms | p99.9 ms | errors | db CPU µs/commit | log writes/commit | machine busy |\n|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "\n### Yardstick: single-row write transactions on the database\n"
+        );
+        let _ = writeln!(
+            md,
+            "`BEGIN; INSERT one row; COMMIT` in a loop: `yardstick` on one connection per client, `yardstick_pool` through one shared sqlx pool with its default settings (as the services use it: a ping on checkout and on return).\n"
+        );
+        let _ = writeln!(
+            md,
+            "| driver | clients | commits/s | p50 ms | p99 ms | p99.9 ms | errors | db CPU µs/commit | driver CPU µs/commit | other CPU µs/commit | log writes/commit | machine busy |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+        );
         for r in &self.yardstick {
             let _ = writeln!(
                 md,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.0}% |",
+                "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0}% |",
+                r.scenario,
                 r.concurrency,
                 r.rps,
                 r.p50_ms,
@@ -194,13 +212,21 @@ impl Report {
                 r.p999_ms,
                 errors(&r.errors),
                 r.cpu_us.get("mariadbd").copied().unwrap_or(f64::NAN),
-                r.db_per_req.get("Innodb_log_writes").copied().unwrap_or(f64::NAN),
+                r.cpu_us.get("driver").copied().unwrap_or(f64::NAN),
+                r.cpu_us.get("other").copied().unwrap_or(f64::NAN),
+                r.db_per_req
+                    .get("Innodb_log_writes")
+                    .copied()
+                    .unwrap_or(f64::NAN),
                 r.machine_busy_pct
             );
         }
 
         let _ = writeln!(md, "\n### Orchestrated orders against the commit bound\n");
-        let _ = writeln!(md, "| clients | commit rate | commits per order | bound (orders/s) | orchestrated orders/s | fraction of bound | errors |\n|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| clients | commit rate | commits per order | bound (orders/s) | orchestrated orders/s | fraction of bound | errors |\n|---|---|---|---|---|---|---|"
+        );
         for b in &self.bound {
             let _ = writeln!(
                 md,
@@ -216,8 +242,14 @@ impl Report {
         }
 
         let _ = writeln!(md, "\n### Database work per request (counted)\n");
-        let _ = writeln!(md, "Server counters around sequential requests, smallest of the rounds, less the cost of reading them.\n");
-        let _ = writeln!(md, "| scenario | Questions | Com_commit | pings (Com_admin_commands) | Com_stmt_prepare | Com_select | Com_insert | Com_update | log writes |\n|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "Server counters around sequential requests, smallest of the rounds, less the cost of reading them.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| scenario | Questions | Com_commit | pings (Com_admin_commands) | Com_stmt_prepare | Com_select | Com_insert | Com_update | log writes |\n|---|---|---|---|---|---|---|---|---|"
+        );
         for c in &self.census {
             let g = |k: &str| c.per_request.get(k).copied().unwrap_or(f64::NAN);
             let _ = writeln!(
@@ -236,18 +268,24 @@ impl Report {
         }
 
         let _ = writeln!(md, "\n### Scenarios\n");
-        let _ = writeln!(md, "CPU is utime + stime per successful request in µs (customers-api / orders-api / orchestrator); peak RSS is VmHWM in MB, reset before each run; Questions/req is the global counter over the run.\n");
+        let _ = writeln!(
+            md,
+            "CPU is utime + stime per successful request in µs (customers-api / orders-api / orchestrator); peak RSS is VmHWM in MB, reset before each run; Questions/req is the global counter over the run.\n"
+        );
         let mut last = "";
         for r in &self.scenarios {
             if r.scenario != last {
                 last = &r.scenario;
                 let title = titles.get(&r.scenario).map(String::as_str).unwrap_or("");
                 let _ = writeln!(md, "\n#### `{}`: {title}\n", r.scenario);
-                let _ = writeln!(md, "| clients | req/s | p50 ms | p99 ms | p99.9 ms | errors | services CPU µs/req | db CPU µs/req | driver CPU µs/req | machine busy | peak RSS MB | Questions/req |\n|---|---|---|---|---|---|---|---|---|---|---|---|");
+                let _ = writeln!(
+                    md,
+                    "| clients | req/s | p50 ms | p99 ms | p99.9 ms | errors | services CPU µs/req | db CPU µs/req | driver CPU µs/req | other CPU µs/req | machine busy | peak RSS MB | Questions/req |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+                );
             }
             let _ = writeln!(
                 md,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.0} | {:.0} | {:.0}% | {} | {:.1} |",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0}% | {} | {:.1} |",
                 r.concurrency,
                 r.rps,
                 r.p50_ms,
@@ -257,6 +295,7 @@ impl Report {
                 trio(&r.cpu_us),
                 r.cpu_us.get("mariadbd").copied().unwrap_or(f64::NAN),
                 r.cpu_us.get("driver").copied().unwrap_or(f64::NAN),
+                r.cpu_us.get("other").copied().unwrap_or(f64::NAN),
                 r.machine_busy_pct,
                 trio_mb(&r.peak_rss),
                 r.db_per_req.get("Questions").copied().unwrap_or(f64::NAN)
@@ -271,7 +310,11 @@ impl Report {
             "| `lambda-orchestrator` release binary | {} bytes ({} MB), {} |",
             l.binary_bytes,
             mb(l.binary_bytes),
-            if l.stripped { "stripped (no .symtab)" } else { "NOT stripped" }
+            if l.stripped {
+                "stripped (no .symtab)"
+            } else {
+                "NOT stripped"
+            }
         );
         let fmt = |v: &[f64]| {
             v.iter()

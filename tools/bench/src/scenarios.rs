@@ -140,19 +140,41 @@ impl HttpWorker {
     }
 
     /// The request to send now: method, URL, idempotency header, JSON body.
-    fn request(&self) -> (Method, String, Option<(&'static str, String)>, Option<String>) {
+    fn request(
+        &self,
+    ) -> (
+        Method,
+        String,
+        Option<(&'static str, String)>,
+        Option<String>,
+    ) {
         let env = &self.env;
         let s = &env.scale;
         match self.scenario {
             Scenario::GetCustomer => {
                 let id = rand::rng().random_range(1..=s.customers);
-                (Method::GET, format!("{}/customers/{id}", env.customers), None, None)
+                (
+                    Method::GET,
+                    format!("{}/customers/{id}", env.customers),
+                    None,
+                    None,
+                )
             }
             Scenario::GetOrder => {
                 let id = rand::rng().random_range(1..=s.orders);
-                (Method::GET, format!("{}/orders/{id}", env.orders), None, None)
+                (
+                    Method::GET,
+                    format!("{}/orders/{id}", env.orders),
+                    None,
+                    None,
+                )
             }
-            Scenario::ListFirst => (Method::GET, format!("{}/orders?limit=20", env.orders), None, None),
+            Scenario::ListFirst => (
+                Method::GET,
+                format!("{}/orders?limit=20", env.orders),
+                None,
+                None,
+            ),
             Scenario::ListDeep => (
                 Method::GET,
                 format!("{}/orders?limit=20&cursor={}", env.orders, env.deep_cursor),

@@ -72,7 +72,10 @@ impl Service {
         let deadline = Instant::now() + Duration::from_secs(60);
         while health(port).await != Some(200) {
             if let Some(status) = child.try_wait()? {
-                bail!("{name} exited at start ({status}); see {}/{name}.log", logs.display());
+                bail!(
+                    "{name} exited at start ({status}); see {}/{name}.log",
+                    logs.display()
+                );
             }
             if Instant::now() > deadline {
                 bail!("{name} did not answer /health in 60 s");
@@ -101,7 +104,9 @@ impl Service {
 pub async fn health(port: u16) -> Option<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let probe = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
         s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             .await
             .ok()?;

@@ -13,7 +13,7 @@ b2b-bench [--smoke] [flags]   (normally run through scripts/bench.sh)
   --duration SECS         measured time per scenario and concurrency (10; smoke 1)
   --warmup SECS           unmeasured time before each (1; smoke 0.3)
   --concurrency LIST      client counts, e.g. 1,8,32,128 (the default; smoke 4)
-  --scenarios LIST        only these scenarios (names as in the report), plus the yardstick
+  --scenarios LIST        only these scenarios (names as in the report; `yardstick` is one)
   --customers N           customers to load (100000; smoke 1000)
   --products N            products to load (10000; smoke 100)
   --orders N              orders to load, 1-3 items each (1000000; smoke 10000)
@@ -26,6 +26,9 @@ b2b-bench [--smoke] [flags]   (normally run through scripts/bench.sh)
   --bin-dir DIR           where the release binaries are (target/release)
   --out DIR               results: results.md, results.json, service logs (target/bench/<run>)
   --rust-log FILTER       the services' RUST_LOG (info, as in production)
+  --settle SECS           rest before the idle RSS after the run is read (2)
+  --service-env K=V       one more variable for the three services (repeatable; experiments)
+  --render FILE           only write results.md again from a run's results.json
 ";
 
 #[derive(Debug, Clone)]
@@ -47,10 +50,15 @@ pub struct Settings {
     pub bin_dir: PathBuf,
     pub out: PathBuf,
     pub rust_log: String,
+    pub render: Option<PathBuf>,
+    pub service_env: Vec<(String, String)>,
+    pub settle: Duration,
 }
 
 fn secs(v: &str) -> anyhow::Result<Duration> {
-    let s: f64 = v.parse().with_context(|| format!("{v:?} is not a number of seconds"))?;
+    let s: f64 = v
+        .parse()
+        .with_context(|| format!("{v:?} is not a number of seconds"))?;
     anyhow::ensure!(s > 0.0 && s < 3600.0, "{v} s is out of range");
     Ok(Duration::from_secs_f64(s))
 }
@@ -84,7 +92,12 @@ impl Settings {
             cold_starts: if smoke { 3 } else { 10 },
             lambda_watch: !smoke,
             mysql_url: "mysql://root@127.0.0.1:3306".to_owned(),
-            database: if smoke { "b2b_bench_smoke" } else { "b2b_bench" }.to_owned(),
+            database: if smoke {
+                "b2b_bench_smoke"
+            } else {
+                "b2b_bench"
+            }
+            .to_owned(),
             reuse_data: false,
             bin_dir: PathBuf::from("target/release"),
             out: PathBuf::from(format!(
@@ -92,6 +105,9 @@ impl Settings {
                 if smoke { "smoke" } else { "full" }
             )),
             rust_log: "info".to_owned(),
+            render: None,
+            service_env: Vec::new(),
+            settle: Duration::from_secs(2),
         };
         let mut it = args.into_iter();
         while let Some(flag) = it.next() {
@@ -116,6 +132,7 @@ impl Settings {
             match flag.as_str() {
                 "--duration" => s.duration = secs(&value)?,
                 "--warmup" => s.warmup = secs(&value)?,
+                "--settle" => s.settle = secs(&value)?,
                 "--concurrency" => {
                     s.concurrency = list(&value)
                         .iter()
@@ -134,6 +151,13 @@ impl Settings {
                 "--bin-dir" => s.bin_dir = PathBuf::from(value),
                 "--out" => s.out = PathBuf::from(value),
                 "--rust-log" => s.rust_log = value,
+                "--render" => s.render = Some(PathBuf::from(value)),
+                "--service-env" => {
+                    let (k, v) = value
+                        .split_once('=')
+                        .with_context(|| format!("--service-env {value:?} is not NAME=VALUE"))?;
+                    s.service_env.push((k.to_owned(), v.to_owned()));
+                }
                 _ => bail!("unknown flag {flag}\n\n{USAGE}"),
             }
         }
@@ -146,7 +170,9 @@ impl Settings {
             "at least 10 customers, 3 products and 100 orders"
         );
         anyhow::ensure!(
-            s.database.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            s.database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
             "--database takes letters, digits and _"
         );
         Ok(s)

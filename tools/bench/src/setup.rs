@@ -20,7 +20,14 @@ use crate::settings::Settings;
 
 /// The command as typed, to print in the report (less what scripts/bench.sh adds).
 pub fn command_line(s: &Settings) -> String {
-    let mut words = vec![if s.smoke { "scripts/bench.sh --smoke" } else { "scripts/bench.sh" }.to_owned()];
+    let mut words = vec![
+        if s.smoke {
+            "scripts/bench.sh --smoke"
+        } else {
+            "scripts/bench.sh"
+        }
+        .to_owned(),
+    ];
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -132,13 +139,15 @@ impl Secrets {
 }
 
 /// What every service is given.
-pub fn base_env(s: &Settings, secrets: &Secrets) -> Vec<(&'static str, String)> {
-    vec![
+pub fn base_env<'a>(s: &'a Settings, secrets: &Secrets) -> Vec<(&'a str, String)> {
+    let mut env = vec![
         ("JWT_SECRET", secrets.jwt.clone()),
         ("SERVICE_TOKEN", secrets.service.clone()),
         ("RUST_LOG", s.rust_log.clone()),
         ("LOG_FORMAT", "json".to_owned()),
-    ]
+    ];
+    env.extend(s.service_env.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    env
 }
 
 /// An operator token, the replayable confirmations and the deep cursors.
@@ -149,7 +158,11 @@ pub async fn scenario_env(s: &Settings, scale: Scale, svcs: &[Service]) -> anyho
         .json(&serde_json::json!({"email": "admin@b2b.local", "password": "admin123"}))
         .send()
         .await?;
-    anyhow::ensure!(resp.status().is_success(), "log-in failed: {}", resp.status());
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "log-in failed: {}",
+        resp.status()
+    );
     let body: serde_json::Value = resp.json().await?;
     let token = body["access_token"]
         .as_str()

@@ -50,8 +50,20 @@ async fn measure_runs(
         let log = std::fs::File::create(dir.join(format!("cargo-lambda-watch-{run}.log")))?;
         let mut cmd = tokio::process::Command::new("cargo");
         cmd.current_dir(workspace())
-            .args(["lambda", "watch", "--release", "--ignore-changes", "-p", "lambda-orchestrator"])
-            .args(["--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()]);
+            .args([
+                "lambda",
+                "watch",
+                "--release",
+                "--ignore-changes",
+                "-p",
+                "lambda-orchestrator",
+            ])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ]);
         for (k, v) in env {
             cmd.arg("--env-var").arg(format!("{k}={v}"));
         }
@@ -71,7 +83,11 @@ async fn measure_runs(
         eprintln!(
             "  cargo lambda watch run {run}: first answer {cold:.1} ms, warm {:.1} ms{}",
             crate::report::median(&warm),
-            if run == 0 { " (build warm-up, not counted)" } else { "" }
+            if run == 0 {
+                " (build warm-up, not counted)"
+            } else {
+                ""
+            }
         );
         if run > 0 {
             lambda.watch_cold_start_ms.push(cold);
@@ -85,8 +101,14 @@ async fn measure_runs(
 /// Waits for the emulator, then times the first request to the function and five more.
 async fn one_run(http: &reqwest::Client, port: u16) -> anyhow::Result<(f64, Vec<f64>)> {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "the emulator did not listen in 120 s");
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the emulator did not listen in 120 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let url = format!("http://127.0.0.1:{port}/lambda-url/lambda-orchestrator/health");
