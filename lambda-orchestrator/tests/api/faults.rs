@@ -301,3 +301,23 @@ async fn a_confirmation_that_went_through_is_never_undone_by_the_compensation() 
         "stock taken once, not given back"
     );
 }
+
+/// OWASP API10 (unsafe consumption of APIs): an upstream answer that is not what the contract
+/// says is refused as 502, never trusted, never a 500.
+#[tokio::test]
+async fn a_malformed_upstream_answer_is_a_502_not_trusted() {
+    let apis = Apis::start(Backend::Sqlite).await;
+    let garbage =
+        Router::new().fallback(|| async { (axum::http::StatusCode::OK, "<html>not json</html>") });
+    let wrong_shape = Router::new().fallback(|| async { Json(json!({"id": "one", "name": 5})) });
+    for fake in [spawn(garbage).await, spawn(wrong_shape).await] {
+        let orch = Orchestrator::spawn(&fake, &apis.orders, quick_policy()).await;
+        orch.call(&request(1, &[(WIDGET, 1)], "garbage-1"))
+            .await
+            .failure(502, "UPSTREAM_ERROR");
+    }
+    assert!(
+        apis.orders_of(1).await.is_empty(),
+        "nothing was ordered on a malformed answer"
+    );
+}
