@@ -45,17 +45,12 @@ impl Config {
     /// documented development values (the all-in-one `cargo run` only).
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
         let ttl = config::var_or("JWT_EXPIRES_IN", "1h");
+        let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::parse_or("PORT", DEFAULT_PORT)?,
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
-            jwt_secret: config::secret_or(
-                "JWT_SECRET",
-                dev_secrets.then_some(config::DEV_JWT_SECRET),
-            )?,
-            service_token: config::secret_or(
-                "SERVICE_TOKEN",
-                dev_secrets.then_some(config::DEV_SERVICE_TOKEN),
-            )?,
+            jwt_secret,
+            service_token,
             jwt_ttl_secs: config::parse_duration_secs(&ttl).with_context(|| {
                 format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d")
             })?,

@@ -59,16 +59,11 @@ impl Config {
             policy.attempts >= 1,
             "UPSTREAM_MAX_ATTEMPTS must be at least 1"
         );
+        let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::parse_or("PORT", DEFAULT_PORT)?,
-            jwt_secret: config::secret_or(
-                "JWT_SECRET",
-                dev_secrets.then_some(config::DEV_JWT_SECRET),
-            )?,
-            service_token: config::secret_or(
-                "SERVICE_TOKEN",
-                dev_secrets.then_some(config::DEV_SERVICE_TOKEN),
-            )?,
+            jwt_secret,
+            service_token,
             customers_api_base: config::var_or("CUSTOMERS_API_BASE", "http://localhost:3001"),
             orders_api_base: config::var_or("ORDERS_API_BASE", "http://localhost:3002"),
             policy,

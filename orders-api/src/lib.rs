@@ -58,17 +58,12 @@ impl Config {
             "ORDER_CANCELLATION_WINDOW_MINUTES must not be negative"
         );
         let timeout_ms: u64 = config::parse_or("CUSTOMERS_API_TIMEOUT_MS", 3000)?;
+        let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::parse_or("PORT", DEFAULT_PORT)?,
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
-            jwt_secret: config::secret_or(
-                "JWT_SECRET",
-                dev_secrets.then_some(config::DEV_JWT_SECRET),
-            )?,
-            service_token: config::secret_or(
-                "SERVICE_TOKEN",
-                dev_secrets.then_some(config::DEV_SERVICE_TOKEN),
-            )?,
+            jwt_secret,
+            service_token,
             customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
             customers_api_timeout: Duration::from_millis(timeout_ms),
             idempotency_ttl_hours: ttl,

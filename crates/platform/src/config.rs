@@ -56,6 +56,15 @@ pub fn secret_or(name: &str, dev_fallback: Option<&str>) -> anyhow::Result<Strin
     }
 }
 
+/// `JWT_SECRET` and `SERVICE_TOKEN`, each at least 32 bytes; with `dev_fallback` (the all-in-one
+/// `cargo run` only) the documented development values stand in for missing ones.
+pub fn secrets(dev_fallback: bool) -> anyhow::Result<(String, String)> {
+    Ok((
+        secret_or("JWT_SECRET", dev_fallback.then_some(DEV_JWT_SECRET))?,
+        secret_or("SERVICE_TOKEN", dev_fallback.then_some(DEV_SERVICE_TOKEN))?,
+    ))
+}
+
 /// A required secret of at least 32 bytes.
 pub fn secret(name: &str) -> anyhow::Result<String> {
     let v = std::env::var(name).with_context(|| {
