@@ -7,6 +7,11 @@ use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, server, telemetry};
 use tokio::sync::watch;
 
+/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
+/// keeps it (BENCHMARKS.md, idle RSS after load).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     config::load_dotenv();

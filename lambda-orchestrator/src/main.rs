@@ -4,6 +4,11 @@
 use b2b_platform::{config, telemetry};
 use lambda_orchestrator::Config;
 
+/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
+/// keeps it (BENCHMARKS.md, idle RSS after load).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     config::load_dotenv();

@@ -251,6 +251,23 @@ impl Upstream {
 mod tests {
     use super::*;
 
+    /// `https://` bases work: the request reaches the network (here a closed port) instead of
+    /// failing in the client for want of TLS support.
+    #[tokio::test]
+    async fn https_upstreams_are_spoken_to() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("https://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let up = Upstream::new(&base, &base, "token", RetryPolicy::default()).unwrap();
+        let err = up
+            .http
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.is_connect() && !err.is_builder(), "{err:?}");
+    }
+
     #[test]
     fn backoff_is_bounded_by_the_exponential_ceiling() {
         let p = RetryPolicy {

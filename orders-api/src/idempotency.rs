@@ -2,10 +2,13 @@
 //! fingerprint of the request, in the same transaction as its effect, and replayed to every
 //! later request with the same key.
 //!
-//! The key is claimed by inserting its row first inside the effect's transaction. A concurrent
-//! request with the same key blocks on that row's unique index until the first commits (then
-//! replays its outcome) or rolls back (then runs itself); a wait past the lock time-out answers
-//! 409 with `Retry-After`. A request that fails rolls back and leaves no key behind.
+//! The key's row is inserted, with the outcome, as the effect's transaction's last statement:
+//! one statement per keyed request, and no read before it. When the key is already there the
+//! insert fails on the unique index, the transaction (effect included) rolls back and the stored
+//! outcome is replayed; a concurrent request with the same key blocks on the rows the first one
+//! holds, or on that index, until the first commits. A wait past the lock time-out is retried,
+//! then answered 409 with `Retry-After`. A request that fails rolls back and leaves no key
+//! behind, but a failure under a key that already took effect answers with that outcome.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -163,26 +166,35 @@ pub async fn replay(
     }
 }
 
-/// Why a claim failed.
+/// Why a transaction did not commit.
 enum Claimed {
+    /// The key was already stored.
     Taken,
     Error(TxError),
 }
 
-async fn claim_in(
+/// Stores the key with the outcome; the last statement of the effect's transaction.
+async fn store(
     tx: &mut Tx,
     claim: &Claim,
+    status: StatusCode,
+    body: &str,
     now: DateTime<Utc>,
     ttl: Duration,
-) -> Result<i64, Claimed> {
-    const SQL: &str = "INSERT INTO idempotency_keys (scope, `key`, request_fingerprint, status, created_at, expires_at) \
-                       VALUES (?, ?, ?, 'IN_PROGRESS', ?, ?)";
-    tx.insert(
-        SQL,
-        &args![claim.scope, &claim.key, &claim.fingerprint, now, now + ttl],
-    )
-    .await
-    .map_err(|e| {
+) -> Result<(), Claimed> {
+    const SQL: &str = "INSERT INTO idempotency_keys \
+                       (scope, `key`, request_fingerprint, status, response_status, response_body, created_at, expires_at) \
+                       VALUES (?, ?, ?, 'COMPLETED', ?, ?, ?, ?)";
+    let args = args![
+        claim.scope,
+        &claim.key,
+        &claim.fingerprint,
+        i64::from(status.as_u16()),
+        body,
+        now,
+        now + ttl
+    ];
+    tx.execute(SQL, &args).await.map(drop).map_err(|e| {
         if is_unique_violation(&e) {
             Claimed::Taken
         } else if is_lock_wait_timeout(&e) {
@@ -204,9 +216,9 @@ pub trait Effect {
     ) -> impl Future<Output = Result<Self::Output, TxError>> + Send;
 }
 
-/// Runs `effect` in a write transaction, at most once per key: claims the key, runs the effect,
-/// stores its outcome and commits, all or nothing. Deadlocks and lock-wait time-outs are retried
-/// a bounded number of times, then answered with 503.
+/// Runs `effect` in a write transaction, at most once per key: runs the effect, stores its
+/// outcome under the key and commits, all or nothing. Deadlocks and lock-wait time-outs are
+/// retried a bounded number of times, then answered with 503.
 pub async fn run_once(
     db: &Db,
     clock: &Clock,
@@ -220,17 +232,15 @@ pub async fn run_once(
         attempt += 1;
         let now = clock.now();
         let outcome: Result<Response, Claimed> = async {
-            let mut tx = db.begin_write().await.map_err(|e| Claimed::Error(e.into()))?;
-            let key_id = match claim {
-                Some(c) => Some(claim_in(&mut tx, c, now, ttl).await?),
-                None => None,
-            };
+            let mut tx = db
+                .begin_write()
+                .await
+                .map_err(|e| Claimed::Error(e.into()))?;
             let value = effect.apply(&mut tx, now).await.map_err(Claimed::Error)?;
-            let body = serde_json::to_string(&value).map_err(|e| Claimed::Error(TxError::Api(ApiError::Internal(e.into()))))?;
-            if let Some(id) = key_id {
-                const SQL: &str =
-                    "UPDATE idempotency_keys SET status = 'COMPLETED', response_status = ?, response_body = ? WHERE id = ?";
-                tx.execute(SQL, &args![i64::from(status.as_u16()), &body, id]).await.map_err(|e| Claimed::Error(e.into()))?;
+            let body = serde_json::to_string(&value)
+                .map_err(|e| Claimed::Error(TxError::Api(ApiError::Internal(e.into()))))?;
+            if let Some(c) = claim {
+                store(&mut tx, c, status, &body, now, ttl).await?;
             }
             tx.commit().await.map_err(|e| Claimed::Error(e.into()))?;
             Ok(json_response(status, body, false))
@@ -238,7 +248,15 @@ pub async fn run_once(
         .await;
         match outcome {
             Ok(resp) => return Ok(resp),
-            Err(Claimed::Error(TxError::Api(e))) => return Err(e),
+            // Refused now; but if a request with this key took effect before, its answer stands.
+            Err(Claimed::Error(TxError::Api(e))) => {
+                if !matches!(e, ApiError::InFlight)
+                    && let Some(resp) = replay(db, claim, clock.now()).await?
+                {
+                    return Ok(resp);
+                }
+                return Err(e);
+            }
             Err(Claimed::Error(TxError::Db(e))) if attempt < TRIES && is_transient(&e) => {
                 tracing::info!(attempt, error = %e, "transaction conflict, retrying");
                 let base = 10u64 << attempt;
@@ -248,7 +266,8 @@ pub async fn run_once(
                 .await;
             }
             Err(Claimed::Error(TxError::Db(e))) => return Err(e.into()),
-            // The key was committed by another request meanwhile: answer with its outcome.
+            // The key was committed by another request: answer with its outcome (or, when it had
+            // expired and is now deleted, run again).
             Err(Claimed::Taken) => {
                 if let Some(resp) = replay(db, claim, clock.now()).await? {
                     return Ok(resp);

@@ -36,14 +36,18 @@ pub async fn create(
         let request = serde_json::to_vec(&req).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
-    if let Some(resp) = replay(&state.db, claim.as_ref(), state.clock.now()).await? {
-        return Ok(resp);
-    }
-    state
+    // A replay is answered by the key's INSERT inside `run_once`, so a first request costs no
+    // read of its key; only when the customer check fails is the key looked up beforehand, so
+    // that a retry of a request that already took effect still gets its answer.
+    if let Err(e) = state
         .customers
         .ensure_exists(req.customer_id, &correlation)
         .await
-        .map_err(|e| match e {
+    {
+        if let Some(resp) = replay(&state.db, claim.as_ref(), state.clock.now()).await? {
+            return Ok(resp);
+        }
+        return Err(match e {
             CustomerError::NotFound => ApiError::not_found(
                 "CUSTOMER_NOT_FOUND",
                 format!("customer {} not found", req.customer_id),
@@ -52,7 +56,8 @@ pub async fn create(
                 tracing::warn!(reason = %why, "customers-api unavailable");
                 ApiError::Unavailable("customers-api is unavailable; try again shortly".to_owned())
             }
-        })?;
+        });
+    }
     let resp = run_once(
         &state.db,
         &state.clock,
@@ -135,10 +140,8 @@ pub async fn confirm(
 ) -> Result<Response> {
     let key = key_header(&headers, "x-idempotency-key")?
         .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
+    // No read of the key first: its INSERT in `run_once` finds a replay.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
-    if let Some(resp) = replay(&state.db, Some(&claim), state.clock.now()).await? {
-        return Ok(resp);
-    }
     run_once(
         &state.db,
         &state.clock,

@@ -65,37 +65,72 @@ async fn nothing_written(app: &TestApp) {
     assert_eq!(app.stocks(&[1, 2]).await, [500, 1000]);
 }
 
-#[tokio::test]
-async fn customers_created_and_deleted_there_are_seen_here() {
-    let app = TestApp::spawn().await;
-    let url = format!("{}/customers", app.customers);
-    let body = json!({"name": "Wayne Enterprises", "email": "supply@wayne.com"});
+/// Creates a customer through customers-api; its id.
+async fn new_customer(app: &TestApp, name: &str, email: &str) -> i64 {
     let resp = app
         .client
-        .post(&url)
+        .post(format!("{}/customers", app.customers))
         .bearer_auth(token())
-        .json(&body)
+        .json(&json!({"name": name, "email": email}))
         .send()
         .await
         .unwrap();
-    let customer = app.json_ok(resp, 201).await["id"].as_i64().unwrap();
+    app.json_ok(resp, 201).await["id"].as_i64().unwrap()
+}
+
+/// Deletes a customer through customers-api.
+async fn delete_customer(app: &TestApp, id: i64) {
+    let resp = app
+        .client
+        .delete(format!("{}/customers/{id}", app.customers))
+        .bearer_auth(token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+}
+
+#[tokio::test]
+async fn customers_created_and_deleted_there_are_seen_here() {
+    let app = TestApp::spawn().await;
+    let customer = new_customer(&app, "Wayne Enterprises", "supply@wayne.com").await;
 
     let order = app
         .json_ok(app.order(&order_body(customer, &[(1, 1)]), None).await, 201)
         .await;
     assert_eq!(order["customer_id"], customer);
 
-    let resp = app
-        .client
-        .delete(format!("{url}/{customer}"))
-        .bearer_auth(token())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 204);
+    delete_customer(&app, customer).await;
     let resp = app.order(&order_body(customer, &[(1, 1)]), None).await;
     problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
     assert_eq!(app.stock(1).await, 499);
+}
+
+/// A retry of a create that took effect gets its answer, even when the customer check would now
+/// fail (the key is only read after a failed check).
+#[tokio::test]
+async fn a_create_that_took_effect_is_replayed_after_its_customer_is_gone() {
+    let app = TestApp::spawn().await;
+    let customer = new_customer(&app, "Stark Industries", "buy@stark.com").await;
+    let order = order_body(customer, &[(1, 2)]);
+    let first = app
+        .json_ok(app.order(&order, Some("gone-1")).await, 201)
+        .await;
+
+    delete_customer(&app, customer).await;
+    let resp = app.order(&order, Some("gone-1")).await;
+    assert_eq!(resp.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.json_ok(resp, 201).await, first);
+    // Another request under that key is still refused as such.
+    let resp = app
+        .order(&order_body(customer, &[(1, 3)]), Some("gone-1"))
+        .await;
+    problem(resp, 422, "IDEMPOTENCY_KEY_REUSED").await;
+    // Without a key, or with a new one, the customer is gone.
+    let resp = app.order(&order, Some("gone-2")).await;
+    problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
+    assert_eq!(app.stock(1).await, 498, "stock taken once");
+    assert_eq!(app.count("orders").await, 1);
 }
 
 #[tokio::test]

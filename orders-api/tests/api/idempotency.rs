@@ -72,12 +72,26 @@ async fn a_confirmation_is_replayed_for_its_key(backend: Backend) {
     // A new key on a confirmed order: 200, unchanged, not a replay.
     assert_eq!(
         outcome(app.confirm(order, "confirm-2").await).await,
-        (200, false, first)
+        (200, false, first.clone())
     );
 
     let resp = app.confirm(other, "confirm-1").await;
     problem(resp, 422, "IDEMPOTENCY_KEY_REUSED").await;
     assert_eq!(app.order_by_id(other).await["status"], "CREATED");
+
+    // Canceled since: a new confirmation is refused, a retry of the first one is answered as it was.
+    assert_eq!(app.cancel(order).await.status(), 200);
+    problem(
+        app.confirm(order, "confirm-3").await,
+        409,
+        "ORDER_NOT_CONFIRMABLE",
+    )
+    .await;
+    assert_eq!(
+        outcome(app.confirm(order, "confirm-1").await).await,
+        (200, true, first)
+    );
+    assert_eq!(app.order_by_id(order).await["status"], "CANCELED");
 }
 
 #[tokio::test]

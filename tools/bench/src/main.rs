@@ -284,7 +284,7 @@ async fn run(s: Settings) -> anyhow::Result<i32> {
         report::median(&report.lambda.lambda_cold_start_ms)
     );
     if s.lambda_watch {
-        watch::measure(&s, &local_env, &out, &mut report.lambda).await;
+        watch::measure(&bin, &local_env, &out, &mut report.lambda).await;
     }
 
     for svc in svcs {

@@ -337,7 +337,7 @@ impl Report {
         if !l.watch_cold_start_ms.is_empty() || !l.watch_note.is_empty() {
             let _ = writeln!(
                 md,
-                "| cold start under `cargo lambda watch --release`: first invoke → response | median {:.1} ms ({}); warm invokes median {:.1} ms. {} |",
+                "| cold start under `cargo lambda watch`: process start → first answer through the emulator | median {:.1} ms ({}); warm requests median {:.1} ms. {} |",
                 median(&l.watch_cold_start_ms),
                 fmt(&l.watch_cold_start_ms),
                 median(&l.watch_warm_ms),
