@@ -24,10 +24,16 @@ started=$(date +%s)
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Tools: chromium and node from Debian, playwright-core from npm (only what is missing).
-if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "installing chromium, nodejs and npm (apt-get)"
+# Only what is missing: a machine's own Node.js (e.g. NodeSource's, which bundles npm) conflicts
+# with Debian's npm package.
+missing=()
+[ -x "$CHROMIUM" ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} (apt-get)"
   as_root apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium nodejs npm >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 mkdir -p "$SWAGGER_CHECK_DIR"
 installed=$(node -p "require('$SWAGGER_CHECK_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
