@@ -6,9 +6,10 @@
 //! one statement per keyed request, and no read before it. When the key is already there the
 //! insert fails on the unique index, the transaction (effect included) rolls back and the stored
 //! outcome is replayed; a concurrent request with the same key blocks on the rows the first one
-//! holds, or on that index, until the first commits. A wait past the lock time-out is retried,
-//! then answered 409 with `Retry-After`. A request that fails rolls back and leaves no key
-//! behind, but a failure under a key that already took effect answers with that outcome.
+//! holds, or on that index, until the first commits. A wait on the key past the lock time-out is
+//! answered 409 with `Retry-After` (on other rows it is retried, then 503). A request that fails
+//! rolls back and leaves no key behind, but a failure under a key that already took effect
+//! answers with that outcome.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
