@@ -145,6 +145,31 @@ fn runtime_api(answer: Answer, done: Arc<Notify>) -> Router {
 
 /// Starts `bin` as a Lambda function against a local Runtime API `runs` times; each time, the
 /// time from spawning the process to its answer to the first event (a `GET /health`), in ms.
+/// Starts `bin` as Lambda starts a bootstrap: its environment, plus the Runtime API at
+/// `runtime_api` and the function's name, memory and version.
+pub fn start_in_lambda_mode(
+    bin: &Path,
+    env: &[(&str, String)],
+    dir: &Path,
+    runtime_api: &str,
+    name: &str,
+) -> anyhow::Result<tokio::process::Child> {
+    tokio::process::Command::new(bin)
+        .current_dir(dir)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))
+}
+
 pub async fn lambda_cold_starts(
     bin: &Path,
     env: &[(&str, String)],
@@ -161,20 +186,8 @@ pub async fn lambda_cold_starts(
             axum::serve(listener, runtime_api(answer.clone(), done.clone())).into_future(),
         );
         let started = tokio::time::Instant::now();
-        let mut child = tokio::process::Command::new(bin)
-            .current_dir(dir)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "lambda-orchestrator")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let mut child =
+            start_in_lambda_mode(bin, env, dir, &addr.to_string(), "lambda-orchestrator")?;
         let waited = tokio::time::timeout(Duration::from_secs(10), done.notified()).await;
         let _ = child.kill().await;
         server.abort();

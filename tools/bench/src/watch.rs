@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::time::Instant;
 
+use crate::lambda::start_in_lambda_mode;
 use crate::report::Lambda;
 use crate::services::free_port;
 
@@ -96,23 +97,8 @@ async fn runs(
     // The first run warms the page cache and the emulator; it is not counted.
     for run in 0..=RUNS {
         let started = Instant::now();
-        let mut function = tokio::process::Command::new(bin)
-            .current_dir(dir)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env(
-                "AWS_LAMBDA_RUNTIME_API",
-                format!("http://127.0.0.1:{port}/.rt"),
-            )
-            .env("AWS_LAMBDA_FUNCTION_NAME", NAME)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let runtime_api = format!("http://127.0.0.1:{port}/.rt");
+        let mut function = start_in_lambda_mode(bin, env, dir, &runtime_api, NAME)?;
         let mut times = Vec::new();
         let mut outcome = Ok(());
         for _ in 0..6 {
