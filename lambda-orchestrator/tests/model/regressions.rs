@@ -1,0 +1,1 @@
+//! The shrunk sequences of real failures the suite found, kept as fixed cases on each backend.

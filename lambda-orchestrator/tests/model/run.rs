@@ -1,0 +1,319 @@
+//! Runs one case: makes its products and customers, resolves each generated step into calls,
+//! sends them (concurrently for a batch, under a held row lock for a locked batch), and
+//! checks every step; a failure carries the transcript of the whole case.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use b2b_testkit::Backend;
+use sqlx::Connection;
+
+use crate::check::{Snapshot, invariants, linearize, must_be_prompt};
+use crate::model::{Customer, Model, Product};
+use crate::ops::{CUSTOMERS, Line, Op, PRODUCTS, UNKNOWN};
+use crate::system::{Call, Observed, System};
+
+/// How long a request that no held lock stands in the way of may take (the services wait
+/// `LOCK_WAIT_SECS` = 5 s on a row lock).
+pub const PROMPT: Duration = Duration::from_secs(3);
+
+const PRICES: [i64; PRODUCTS] = [250, 999, 4000];
+const STOCKS: [i64; PRODUCTS] = [6, 10, 3];
+
+/// What a case run counts.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub steps: usize,
+    pub requests: usize,
+    pub unavailable: u32,
+}
+
+/// One case's ids and keys, and the last request sent under each key.
+struct Case {
+    tag: u64,
+    products: Vec<i64>,
+    customers: Vec<i64>,
+    sent_creates: BTreeMap<u8, (i64, Vec<(i64, i64)>)>,
+    sent_orchestrations: BTreeMap<u8, (i64, Vec<(i64, i64)>)>,
+}
+
+impl Case {
+    fn key(&self, pool: char, k: u8) -> String {
+        format!("m{}-{pool}{k}", self.tag)
+    }
+
+    fn lines(&self, lines: &[Line]) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for l in lines {
+            let id = if l.product == UNKNOWN {
+                // Far above any id a run hands out.
+                9_000_000_000_000 + i64::try_from(self.tag).expect("tag")
+            } else {
+                self.products[usize::from(l.product) % PRODUCTS]
+            };
+            // No product twice: the first line of a product stands.
+            if !out.iter().any(|o| o.0 == id) {
+                out.push((id, i64::from(l.qty)));
+            }
+        }
+        out
+    }
+
+    fn customer(&self, c: u8) -> i64 {
+        self.customers[usize::from(c) % CUSTOMERS]
+    }
+
+    /// The call a generated request stands for here, if it stands for one yet.
+    fn resolve(&mut self, op: &Op, model: &Model) -> Option<Call> {
+        let rotated = |lines: &[(i64, i64)], by: u8| {
+            let mut l = lines.to_vec();
+            let n = l.len();
+            l.rotate_left(usize::from(by) % n.max(1));
+            l
+        };
+        let order = |i: u8| {
+            (!model.orders.is_empty())
+                .then(|| model.orders[usize::from(i) % model.orders.len()].id)
+        };
+        Some(match op {
+            Op::Create {
+                customer,
+                lines,
+                key,
+            } => {
+                let (customer, lines) = (self.customer(*customer), self.lines(lines));
+                if let Some(k) = key {
+                    self.sent_creates.insert(*k, (customer, lines.clone()));
+                }
+                Call::Create {
+                    customer,
+                    lines,
+                    key: key.map(|k| self.key('c', k)),
+                }
+            }
+            Op::RetryCreate { key, rotate } => {
+                let name = self.key('c', *key);
+                let (customer, lines) = match model.create_keys.get(&name) {
+                    Some(s) => (s.meaning.0, s.lines.clone()),
+                    None => self.sent_creates.get(key)?.clone(),
+                };
+                Call::Create {
+                    customer,
+                    lines: rotated(&lines, *rotate),
+                    key: Some(name),
+                }
+            }
+            Op::Confirm { order: o, key } => Call::Confirm {
+                order: order(*o)?,
+                key: self.key('f', *key),
+            },
+            Op::Cancel { order: o } => Call::Cancel { order: order(*o)? },
+            Op::Orchestrate {
+                customer,
+                lines,
+                key,
+            } => {
+                let (customer, lines) = (self.customer(*customer), self.lines(lines));
+                self.sent_orchestrations
+                    .insert(*key, (customer, lines.clone()));
+                Call::Orchestrate {
+                    customer,
+                    lines,
+                    key: self.key('o', *key),
+                }
+            }
+            Op::RetryOrchestrate { key, rotate } => {
+                let name = self.key('o', *key);
+                let (customer, lines) = match model.orchestrations.get(&name) {
+                    Some(s) => (s.meaning.0, s.lines.clone()),
+                    None => self.sent_orchestrations.get(key)?.clone(),
+                };
+                Call::Orchestrate {
+                    customer,
+                    lines: rotated(&lines, *rotate),
+                    key: name,
+                }
+            }
+            Op::DeleteCustomer { customer } => Call::DeleteCustomer {
+                customer: self.customer(*customer),
+            },
+            Op::Patch {
+                product,
+                price,
+                stock,
+            } => Call::Patch {
+                product: self.products[usize::from(*product) % PRODUCTS],
+                price: *price,
+                stock: *stock,
+            },
+            Op::Advance { .. } | Op::Batch(_) | Op::Locked { .. } => return None,
+        })
+    }
+}
+
+/// Sends `calls` all at once; with `lock`, while another connection holds that product's row
+/// (`SELECT … FOR UPDATE`), released once every call in `prompt` has answered or `PROMPT` is
+/// up. Returns the answers in call order.
+async fn send_all(sys: &System, calls: &[Call], lock: Option<(i64, Vec<bool>)>) -> Vec<Observed> {
+    let mut holder = None;
+    if let Some((product, _)) = &lock {
+        let mut conn = sqlx::MySqlConnection::connect(sys.db_url())
+            .await
+            .expect("lock connection");
+        sqlx::query("BEGIN").execute(&mut conn).await.expect("begin");
+        sqlx::query("SELECT id FROM products WHERE id = ? FOR UPDATE")
+            .bind(product)
+            .fetch_all(&mut conn)
+            .await
+            .expect("lock the product");
+        holder = Some(conn);
+    }
+    let started = tokio::time::Instant::now();
+    let mut tasks: Vec<_> = calls
+        .iter()
+        .map(|c| {
+            let (sys, c) = (sys.clone(), c.clone());
+            tokio::spawn(async move { sys.call(&c).await })
+        })
+        .collect();
+    let mut answers: Vec<Option<Observed>> = vec![None; calls.len()];
+    if let (Some((_, prompt)), Some(mut conn)) = (lock, holder) {
+        let deadline = started + PROMPT;
+        for (i, task) in tasks.iter_mut().enumerate() {
+            if prompt[i]
+                && let Ok(done) = tokio::time::timeout_at(deadline, &mut *task).await
+            {
+                answers[i] = Some(done.expect("request task"));
+            }
+        }
+        sqlx::query("ROLLBACK")
+            .execute(&mut conn)
+            .await
+            .expect("release the lock");
+        let _ = conn.close().await;
+    }
+    for (i, task) in tasks.into_iter().enumerate() {
+        if answers[i].is_none() {
+            answers[i] = Some(task.await.expect("request task"));
+        }
+    }
+    answers.into_iter().map(|a| a.expect("an answer")).collect()
+}
+
+fn describe(calls: &[Call], obs: &[Observed]) -> String {
+    calls
+        .iter()
+        .zip(obs)
+        .map(|(c, o)| format!("      {c:?} -> {}", o.brief()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs one case on `sys`.
+pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
+    let tag = sys.serial();
+    let mut products = Vec::new();
+    for (i, (price, stock)) in PRICES.iter().zip(STOCKS).enumerate() {
+        let id = sys.new_product(&format!("M{tag}-P{i}"), *price, stock).await;
+        products.push(Product {
+            id,
+            price: *price,
+            stock,
+            initial: stock,
+            written: false,
+        });
+    }
+    let mut customers = Vec::new();
+    for i in 0..CUSTOMERS {
+        let summary = sys.new_customer(&format!("m{tag}-c{i}")).await;
+        customers.push(Customer {
+            id: summary["id"].as_i64().expect("customer id"),
+            summary,
+            deleted: false,
+        });
+    }
+    let mut case = Case {
+        tag,
+        products: products.iter().map(|p| p.id).collect(),
+        customers: customers.iter().map(|c| c.id).collect(),
+        sent_creates: BTreeMap::new(),
+        sent_orchestrations: BTreeMap::new(),
+    };
+    let mut model = Model::new(sys.now(), products, customers);
+    let mut snapshot: Option<Snapshot> = None;
+    let mut stats = Stats::default();
+    let mut transcript = vec![format!(
+        "  products {:?} (prices {PRICES:?}, stocks {STOCKS:?}), customers {:?}, keys m{tag}-*",
+        case.products, case.customers
+    )];
+    for (n, op) in ops.iter().enumerate() {
+        let (requests, lock): (Vec<&Op>, Option<usize>) = match op {
+            Op::Advance { minutes } => {
+                let by = chrono::Duration::minutes(i64::from(*minutes));
+                sys.advance(by);
+                model.now += by;
+                transcript.push(format!("  {n}: advance the clock {minutes} min"));
+                continue;
+            }
+            Op::Batch(ops) => (ops.iter().collect(), None),
+            Op::Locked { product, ops } => (ops.iter().collect(), Some(usize::from(*product))),
+            single => (vec![single], None),
+        };
+        let calls: Vec<Call> = requests
+            .iter()
+            .filter_map(|op| case.resolve(op, &model))
+            .collect();
+        if calls.is_empty() {
+            transcript.push(format!("  {n}: {op:?}: nothing to do yet"));
+            continue;
+        }
+        let lock = lock
+            .filter(|_| sys.backend() == Backend::MySql)
+            .map(|p| {
+                let id = case.products[p % PRODUCTS];
+                (id, must_be_prompt(&model, &calls, id))
+            });
+        let prompt = lock.as_ref().map(|(_, p)| p.clone());
+        let what = match &lock {
+            Some((id, _)) => format!("locked batch (product {id} held)"),
+            None if calls.len() > 1 => "batch".to_owned(),
+            None => "request".to_owned(),
+        };
+        let obs = send_all(sys, &calls, lock.clone()).await;
+        transcript.push(format!("  {n}: {what}\n{}", describe(&calls, &obs)));
+        stats.steps += 1;
+        stats.requests += calls.len();
+        let fail = |why: String, transcript: &[String]| {
+            Err(format!(
+                "step {n}: {why}\n  transcript:\n{}",
+                transcript.join("\n")
+            ))
+        };
+        if let Some(bad) = obs.iter().find(|o| o.status >= 500 && o.status != 503) {
+            return fail(format!("an undocumented {}: {}", bad.status, bad.text), &transcript);
+        }
+        if let Some(prompt) = &prompt
+            && let Some(i) = (0..calls.len()).find(|&i| prompt[i] && obs[i].elapsed > PROMPT)
+        {
+            return fail(
+                format!(
+                    "request {i} ({:?}) took {} ms while a lock it has no reason to wait for was held",
+                    calls[i],
+                    obs[i].elapsed.as_millis()
+                ),
+                &transcript,
+            );
+        }
+        let now = Snapshot::read(sys, &model).await;
+        model = match linearize(&model, &calls, &obs, &now) {
+            Ok(m) => m,
+            Err(why) => return fail(why, &transcript),
+        };
+        if let Err(why) = invariants(&model, snapshot.as_ref(), &now) {
+            return fail(why, &transcript);
+        }
+        snapshot = Some(now);
+    }
+    stats.unavailable = model.unavailable;
+    Ok(stats)
+}
