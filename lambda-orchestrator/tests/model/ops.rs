@@ -60,6 +60,7 @@ pub enum Op {
 #[derive(Debug, Clone, Copy)]
 pub struct Mix {
     pub reorder: bool,
+    pub cancel: bool,
     pub delete: bool,
     pub orchestrate: bool,
     pub patch: bool,
@@ -72,6 +73,7 @@ impl Mix {
     pub fn all(locks: bool) -> Self {
         Self {
             reorder: true,
+            cancel: true,
             delete: true,
             orchestrate: true,
             patch: true,
@@ -86,6 +88,7 @@ impl Mix {
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "reorder" => self.reorder = false,
+                "cancel" => self.cancel = false,
                 "delete" => self.delete = false,
                 "orchestrate" => self.orchestrate = false,
                 "patch" => self.patch = false,
@@ -93,7 +96,7 @@ impl Mix {
                 "batch" => self.batch = false,
                 "locks" => self.locks = false,
                 other => panic!(
-                    "MODEL_WITHOUT: unknown kind {other:?} (reorder, delete, orchestrate, patch, advance, batch, locks)"
+                    "MODEL_WITHOUT: unknown kind {other:?} (reorder, cancel, delete, orchestrate, patch, advance, batch, locks)"
                 ),
             }
         }
@@ -164,7 +167,7 @@ fn request(mix: Mix) -> BoxedStrategy<Op> {
         (4, create),
         (3, retry_create),
         (3, confirm),
-        (3, cancel),
+        (w(mix.cancel, 3), cancel),
         (w(mix.orchestrate, 2), orchestrate),
         (w(mix.orchestrate, 2), retry_orchestrate),
         (w(mix.delete, 1), delete),
@@ -184,7 +187,7 @@ pub fn step(mix: Mix) -> BoxedStrategy<Op> {
     let advance = prop::sample::select(vec![1u8, 4, 5, 6, 10, 11])
         .prop_map(|minutes| Op::Advance { minutes })
         .boxed();
-    let batch = prop::collection::vec(request(mix), 2..=5)
+    let batch = prop::collection::vec(request(mix), 1..=5)
         .prop_map(Op::Batch)
         .boxed();
     let locked = (
