@@ -110,7 +110,8 @@ pub fn invariants(model: &Model, before: Option<&Snapshot>, now: &Snapshot) -> R
             (Some(a), Some(b)) if a == b
         ) || matches!(
             (prev["status"].as_str(), o["status"].as_str()),
-            (Some("CREATED"), Some("CONFIRMED" | "CANCELED")) | (Some("CONFIRMED"), Some("CANCELED"))
+            (Some("CREATED"), Some("CONFIRMED" | "CANCELED"))
+                | (Some("CONFIRMED"), Some("CANCELED"))
         );
         if !legal {
             return Err(format!(
@@ -119,7 +120,9 @@ pub fn invariants(model: &Model, before: Option<&Snapshot>, now: &Snapshot) -> R
             ));
         }
         if prev["status"] == "CANCELED" && prev != o {
-            return Err(format!("order {id} changed after it was cancelled: {prev} -> {o}"));
+            return Err(format!(
+                "order {id} changed after it was cancelled: {prev} -> {o}"
+            ));
         }
     }
     if let Some(b) = before
@@ -143,11 +146,24 @@ fn contended(calls: &[Call], i: usize) -> bool {
 
 /// Finds an order of the batch's calls that explains every answer on the model and ends in
 /// the database's state; returns that state.
-pub fn linearize(model: &Model, calls: &[Call], obs: &[Observed], snap: &Snapshot) -> Result<Model, String> {
+pub fn linearize(
+    model: &Model,
+    calls: &[Call],
+    obs: &[Observed],
+    snap: &Snapshot,
+) -> Result<Model, String> {
     let mut best: (usize, String) = (0, String::new());
     let mut db_mismatch = None;
     let mut order = Vec::new();
-    let found = search(model, calls, obs, snap, &mut order, &mut best, &mut db_mismatch);
+    let found = search(
+        model,
+        calls,
+        obs,
+        snap,
+        &mut order,
+        &mut best,
+        &mut db_mismatch,
+    );
     found.ok_or_else(|| match db_mismatch {
         Some(why) => format!("the answers fit the model but the database does not: {why}"),
         None if calls.len() == 1 => best.1,

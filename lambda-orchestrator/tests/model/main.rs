@@ -106,7 +106,9 @@ fn explore(backend: Backend) {
                     "model [{backend:?}]: FAILED with seed {seed} (replay with MODEL_SEED={seed}).\n\
                      Minimal sequence:\n{ops:#?}\n{why}"
                 );
-                say(&format!("model [{backend:?}]: FAILED with seed {seed}: see below"));
+                say(&format!(
+                    "model [{backend:?}]: FAILED with seed {seed}: see below"
+                ));
                 panic!("{report}");
             }
             Err(TestError::Abort(why)) => panic!("model [{backend:?}]: seed {seed} aborted: {why}"),

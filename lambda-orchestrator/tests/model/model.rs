@@ -120,7 +120,11 @@ pub fn check_order_json(json: &Value, o: &Order) -> Check {
         .collect();
     let fields = [
         ("id", json!(o.id), json["id"].clone()),
-        ("customer_id", json!(o.customer), json["customer_id"].clone()),
+        (
+            "customer_id",
+            json!(o.customer),
+            json["customer_id"].clone(),
+        ),
         ("status", json!(o.status), json["status"].clone()),
         ("total_cents", json!(o.total), json["total_cents"].clone()),
         ("items", json!(items), json["items"].clone()),
@@ -177,7 +181,12 @@ fn product_ids(v: Option<&Value>) -> Value {
 fn envelope_failure(obs: &Observed, status: u16, code: &str) -> Check {
     ensure(
         obs.status == status && obs.json["success"] == false && obs.code() == code,
-        || format!("expected envelope {status} {code}, got {} {}", obs.status, obs.text),
+        || {
+            format!(
+                "expected envelope {status} {code}, got {} {}",
+                obs.status, obs.text
+            )
+        },
     )
 }
 
@@ -193,7 +202,10 @@ pub fn without_correlation(envelope: &Value) -> Value {
 /// Why a replay does not match the stored outcome, if it does not.
 fn replay(obs: &Observed, status: u16, body: &str) -> Check {
     ensure(obs.status == status && obs.text == body, || {
-        format!("expected the stored {status} {body} replayed, got {} {}", obs.status, obs.text)
+        format!(
+            "expected the stored {status} {body} replayed, got {} {}",
+            obs.status, obs.text
+        )
     })?;
     ensure(obs.replayed, || {
         "a replay without Idempotent-Replayed: true".to_owned()
@@ -257,9 +269,10 @@ impl Model {
                 .orchestrations
                 .get(key)
                 .is_some_and(|s| s.meaning == meaning(*customer, lines)),
-            Call::Confirm { order, key } => {
-                self.confirm_keys.get(key).is_some_and(|s| s.order == *order)
-            }
+            Call::Confirm { order, key } => self
+                .confirm_keys
+                .get(key)
+                .is_some_and(|s| s.order == *order),
             _ => false,
         }
     }
@@ -289,7 +302,13 @@ impl Model {
     }
 
     /// The order `lines` would make now (stock not yet taken).
-    fn new_order(&self, id: i64, customer: i64, lines: &[(i64, i64)], status: &'static str) -> Order {
+    fn new_order(
+        &self,
+        id: i64,
+        customer: i64,
+        lines: &[(i64, i64)],
+        status: &'static str,
+    ) -> Order {
         let mut sorted = lines.to_vec();
         sorted.sort_unstable();
         let items: Vec<Item> = sorted
@@ -356,7 +375,10 @@ impl Model {
         // A documented 503 (the database busy past its retries): nothing happened. Never for
         // a key that already has an outcome.
         let direct = !matches!(call, Call::Orchestrate { .. });
-        if direct && obs.status == 503 && obs.code() == "SERVICE_UNAVAILABLE" && !self.is_replay(call)
+        if direct
+            && obs.status == 503
+            && obs.code() == "SERVICE_UNAVAILABLE"
+            && !self.is_replay(call)
         {
             self.unavailable += 1;
             return Ok(());
@@ -419,7 +441,13 @@ impl Model {
         }
     }
 
-    fn create(&mut self, customer: i64, lines: &[(i64, i64)], key: Option<&str>, obs: &Observed) -> Check {
+    fn create(
+        &mut self,
+        customer: i64,
+        lines: &[(i64, i64)],
+        key: Option<&str>,
+        obs: &Observed,
+    ) -> Check {
         if let Some(stored) = key.and_then(|k| self.create_keys.get(k)) {
             return if stored.meaning == meaning(customer, lines) {
                 replay(obs, 201, &stored.body)
@@ -434,7 +462,10 @@ impl Model {
             });
         }
         ensure(obs.status == 201 && !obs.replayed, || {
-            format!("expected a new order (201), got {} {}", obs.status, obs.text)
+            format!(
+                "expected a new order (201), got {} {}",
+                obs.status, obs.text
+            )
         })?;
         let id = self.fresh_id(obs, "/id")?;
         let order = self.new_order(id, customer, lines, "CREATED");
@@ -520,17 +551,30 @@ impl Model {
         Ok(())
     }
 
-    fn orchestrate(&mut self, customer: i64, lines: &[(i64, i64)], key: &str, obs: &Observed) -> Check {
+    fn orchestrate(
+        &mut self,
+        customer: i64,
+        lines: &[(i64, i64)],
+        key: &str,
+        obs: &Observed,
+    ) -> Check {
         ensure(
             obs.correlation.is_some()
                 && obs.json["correlationId"].as_str() == obs.correlation.as_deref(),
-            || format!("X-Correlation-Id {:?} is not the body's: {}", obs.correlation, obs.text),
+            || {
+                format!(
+                    "X-Correlation-Id {:?} is not the body's: {}",
+                    obs.correlation, obs.text
+                )
+            },
         )?;
         if let Some(stored) = self.orchestrations.get(key) {
             if stored.meaning != meaning(customer, lines) {
                 return envelope_failure(obs, 422, "IDEMPOTENCY_KEY_REUSED");
             }
-            let canceled = self.order(stored.order).is_some_and(|o| o.status != "CONFIRMED");
+            let canceled = self
+                .order(stored.order)
+                .is_some_and(|o| o.status != "CONFIRMED");
             if canceled && !ENVELOPE_SURVIVES_CANCEL {
                 return envelope_failure(obs, 409, "CONFLICT");
             }
@@ -550,7 +594,10 @@ impl Model {
             );
         }
         ensure(obs.status == 201 && obs.json["success"] == true, || {
-            format!("expected a confirmed order (201), got {} {}", obs.status, obs.text)
+            format!(
+                "expected a confirmed order (201), got {} {}",
+                obs.status, obs.text
+            )
         })?;
         let id = self.fresh_id(obs, "/data/order/id")?;
         let order = self.new_order(id, customer, lines, "CONFIRMED");
@@ -560,7 +607,9 @@ impl Model {
                      "order": order_summary(&order)},
         });
         let got = without_correlation(&obs.json);
-        ensure(got == want, || format!("expected envelope {want}, got {}", obs.text))?;
+        ensure(got == want, || {
+            format!("expected envelope {want}, got {}", obs.text)
+        })?;
         self.take_stock(lines);
         self.orders.push(order);
         self.orchestrations.insert(

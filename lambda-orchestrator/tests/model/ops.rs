@@ -28,18 +28,31 @@ pub enum Op {
     },
     /// The request of create key `key` again (the one that took effect, else the last sent),
     /// its lines rotated by `rotate`.
-    RetryCreate { key: u8, rotate: u8 },
+    RetryCreate {
+        key: u8,
+        rotate: u8,
+    },
     /// `POST /orders/:id/confirm` of the `order`-th order (mod the orders so far).
-    Confirm { order: u8, key: u8 },
-    Cancel { order: u8 },
+    Confirm {
+        order: u8,
+        key: u8,
+    },
+    Cancel {
+        order: u8,
+    },
     /// The orchestrator, with a key of its own pool.
     Orchestrate {
         customer: u8,
         lines: Vec<Line>,
         key: u8,
     },
-    RetryOrchestrate { key: u8, rotate: u8 },
-    DeleteCustomer { customer: u8 },
+    RetryOrchestrate {
+        key: u8,
+        rotate: u8,
+    },
+    DeleteCustomer {
+        customer: u8,
+    },
     /// `PATCH /products/:id` (an absolute stock write when `stock` is set).
     Patch {
         product: u8,
@@ -47,12 +60,17 @@ pub enum Op {
         stock: Option<i64>,
     },
     /// Moves the orders-api clock.
-    Advance { minutes: u8 },
+    Advance {
+        minutes: u8,
+    },
     /// Requests sent all at once.
     Batch(Vec<Op>),
     /// Requests sent all at once while a second connection holds `SELECT … FOR UPDATE` on a
     /// product (MariaDB only; a plain batch on SQLite).
-    Locked { product: u8, ops: Vec<Op> },
+    Locked {
+        product: u8,
+        ops: Vec<Op>,
+    },
 }
 
 /// Which kinds of step a run generates (`MODEL_WITHOUT=reorder,delete,…` turns some off, to

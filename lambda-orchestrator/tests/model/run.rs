@@ -72,8 +72,7 @@ impl Case {
             l
         };
         let order = |i: u8| {
-            (!model.orders.is_empty())
-                .then(|| model.orders[usize::from(i) % model.orders.len()].id)
+            (!model.orders.is_empty()).then(|| model.orders[usize::from(i) % model.orders.len()].id)
         };
         Some(match op {
             Op::Create {
@@ -160,7 +159,10 @@ async fn send_all(sys: &System, calls: &[Call], lock: Option<(i64, Vec<bool>)>) 
         let mut conn = sqlx::MySqlConnection::connect(sys.db_url())
             .await
             .expect("lock connection");
-        sqlx::query("BEGIN").execute(&mut conn).await.expect("begin");
+        sqlx::query("BEGIN")
+            .execute(&mut conn)
+            .await
+            .expect("begin");
         sqlx::query("SELECT id FROM products WHERE id = ? FOR UPDATE")
             .bind(product)
             .fetch_all(&mut conn)
@@ -214,7 +216,9 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
     let tag = sys.serial();
     let mut products = Vec::new();
     for (i, (price, stock)) in PRICES.iter().zip(STOCKS).enumerate() {
-        let id = sys.new_product(&format!("M{tag}-P{i}"), *price, stock).await;
+        let id = sys
+            .new_product(&format!("M{tag}-P{i}"), *price, stock)
+            .await;
         products.push(Product {
             id,
             price: *price,
@@ -267,12 +271,10 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             transcript.push(format!("  {n}: {op:?}: nothing to do yet"));
             continue;
         }
-        let lock = lock
-            .filter(|_| sys.backend() == Backend::MySql)
-            .map(|p| {
-                let id = case.products[p % PRODUCTS];
-                (id, must_be_prompt(&model, &calls, id))
-            });
+        let lock = lock.filter(|_| sys.backend() == Backend::MySql).map(|p| {
+            let id = case.products[p % PRODUCTS];
+            (id, must_be_prompt(&model, &calls, id))
+        });
         let prompt = lock.as_ref().map(|(_, p)| p.clone());
         let what = match &lock {
             Some((id, _)) => format!("locked batch (product {id} held)"),
@@ -290,16 +292,20 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             ))
         };
         if let Some(bad) = obs.iter().find(|o| o.status >= 500 && o.status != 503) {
-            return fail(format!("an undocumented {}: {}", bad.status, bad.text), &transcript);
+            return fail(
+                format!("an undocumented {}: {}", bad.status, bad.text),
+                &transcript,
+            );
         }
         if let Some(prompt) = &prompt
             && let Some(i) = (0..calls.len()).find(|&i| prompt[i] && obs[i].elapsed > PROMPT)
         {
             return fail(
                 format!(
-                    "request {i} ({:?}) took {} ms while a lock it has no reason to wait for was held",
+                    "request {i} ({:?}) took {} ms while product {} was locked: it must answer promptly (its rows are not behind that lock, or its key already has an outcome)",
                     calls[i],
-                    obs[i].elapsed.as_millis()
+                    obs[i].elapsed.as_millis(),
+                    lock.as_ref().map_or(0, |l| l.0)
                 ),
                 &transcript,
             );

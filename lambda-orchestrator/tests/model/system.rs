@@ -99,7 +99,11 @@ impl Observed {
         if self.retry_after {
             s.push_str(" [retry-after]");
         }
-        if let Some(id) = self.json.get("id").or_else(|| self.json.pointer("/data/order/id")) {
+        if let Some(id) = self
+            .json
+            .get("id")
+            .or_else(|| self.json.pointer("/data/order/id"))
+        {
             s.push_str(&format!(" id={id}"));
         }
         if let Some(st) = self
