@@ -153,21 +153,11 @@ async fn lock_rows(app: &TestApp, statements: &[String]) -> MySqlConnection {
     conn
 }
 
-fn mysql_app_needed() -> bool {
-    if b2b_testkit::mysql_url().is_none() {
-        eprintln!("TEST_MYSQL_URL is not set: skipped");
-        return false;
-    }
-    true
-}
-
 /// A keyed retry whose rows another transaction holds is answered at once with the key's
 /// outcome, not after every lock-wait time-out with a 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(mysql_tests), ignore = "needs TEST_MYSQL_URL (row locks)")]
 async fn keyed_retries_are_answered_while_their_rows_are_locked() {
-    if !mysql_app_needed() {
-        return;
-    }
     let app = TestApp::on(Backend::MySql).await;
     let body = order_body(1, &[(1, 1), (2, 1)]);
     let (status, _, created) = outcome(app.order(&body, Some("busy-1")).await).await;
@@ -199,10 +189,8 @@ async fn keyed_retries_are_answered_while_their_rows_are_locked() {
 /// A cancel locks its own order's products only: a lock held on another product, or an order
 /// of another product being written, never delays it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(mysql_tests), ignore = "needs TEST_MYSQL_URL (row locks)")]
 async fn a_cancel_waits_on_no_other_products_lock() {
-    if !mysql_app_needed() {
-        return;
-    }
     let app = TestApp::on(Backend::MySql).await;
     let mine = app.create_order(&[(1, 2), (4, 1)]).await;
     let other = app.create_order(&[(2, 1)]).await;
