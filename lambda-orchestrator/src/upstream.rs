@@ -173,13 +173,18 @@ impl Upstream {
         }
     }
 
+    /// The customer, soft-deleted or not: whether it may order is for orders-api to say (after
+    /// the key, so a replay still finds the customer its order was for).
     pub async fn customer(
         &self,
         id: i64,
         correlation: &str,
         deadline: Instant,
     ) -> Result<Answer, Unreachable> {
-        let url = format!("{}/internal/customers/{id}", self.customers);
+        let url = format!(
+            "{}/internal/customers/{id}?include_deleted=true",
+            self.customers
+        );
         self.call(Method::GET, url, None, &[], correlation, deadline)
             .await
     }

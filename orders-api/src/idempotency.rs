@@ -2,14 +2,17 @@
 //! fingerprint of the request, in the same transaction as its effect, and replayed to every
 //! later request with the same key.
 //!
-//! The key's row is inserted, with the outcome, as the effect's transaction's last statement:
-//! one statement per keyed request, and no read before it. When the key is already there the
+//! A keyed request first reads its key ([`replay`]), a plain non-locking read: a key that
+//! already took effect is answered with its outcome before the effect runs, so whatever changed
+//! since (a customer deleted, stock gone) and whatever rows other transactions hold, a retry gets
+//! its answer at once. Otherwise the key's row is inserted, with the outcome, as the effect's
+//! transaction's last statement. When a concurrent request committed the key in between, that
 //! insert fails on the unique index, the transaction (effect included) rolls back and the stored
 //! outcome is replayed; a concurrent request with the same key blocks on the rows the first one
 //! holds, or on that index, until the first commits. A wait on the key past the lock time-out is
-//! answered 409 with `Retry-After` (on other rows it is retried, then 503). A request that fails
-//! rolls back and leaves no key behind, but a failure under a key that already took effect
-//! answers with that outcome.
+//! answered 409 with `Retry-After`; a wait on other rows is retried (the key read again first),
+//! then 503. A request that fails rolls back and leaves no key behind, but a failure under a key
+//! that already took effect answers with that outcome.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -259,6 +262,10 @@ pub async fn run_once(
                 return Err(e);
             }
             Err(Claimed::Error(TxError::Db(e))) if attempt < TRIES && is_transient(&e) => {
+                // A request with this key may have committed while this one waited.
+                if let Some(resp) = replay(db, claim, clock.now()).await? {
+                    return Ok(resp);
+                }
                 tracing::info!(attempt, error = %e, "transaction conflict, retrying");
                 let base = 10u64 << attempt;
                 tokio::time::sleep(std::time::Duration::from_millis(

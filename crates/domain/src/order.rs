@@ -139,6 +139,18 @@ pub struct NewOrder {
     pub items: Vec<NewOrderLine>,
 }
 
+impl NewOrder {
+    /// The same request in one canonical form: its lines (a set: no product twice) by product id.
+    pub fn canonical(&self) -> Self {
+        let mut items = self.items.clone();
+        items.sort_by_key(|l| l.product_id);
+        Self {
+            customer_id: self.customer_id,
+            items,
+        }
+    }
+}
+
 impl NewOrderLine {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let product_id = f.int("product_id", 1..=i64::MAX);

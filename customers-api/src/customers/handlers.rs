@@ -111,19 +111,25 @@ pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> R
     }
 }
 
-/// Look a customer up for another service.
-#[utoipa::path(get, operation_id = "get_internal_customer", path = "/internal/customers/{id}", tag = "internal", params(("id" = i64, Path, minimum = 1)),
+/// Look a customer up for another service. With `include_deleted=true` a soft-deleted customer
+/// is found too: the orchestrator answers a replayed call with the customer its order was for.
+#[utoipa::path(get, operation_id = "get_internal_customer", path = "/internal/customers/{id}", tag = "internal",
+    params(("id" = i64, Path, minimum = 1),
+           ("include_deleted" = Option<bool>, Query, description = "`true`: find a soft-deleted customer too")),
     security(("service_token" = [])),
     responses((status = 200, body = Customer),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (without `include_deleted=true`)")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn internal_get(
     State(state): State<AppState>,
     _: Service,
     Id(id): Id,
+    q: QueryParams,
 ) -> Result<Json<Customer>> {
-    repo::get(&state.db, id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| not_found(id))
+    let customer = match q.get("include_deleted") {
+        None | Some("false") => repo::get(&state.db, id).await?,
+        Some("true") => repo::get_even_deleted(&state.db, id).await?,
+        Some(_) => return Err(ApiError::field("include_deleted", "must be true or false")),
+    };
+    customer.map(Json).ok_or_else(|| not_found(id))
 }

@@ -86,6 +86,15 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
         .map(Customer::from))
 }
 
+/// A customer, soft-deleted or not (what an order replayed after the deletion was made for).
+pub async fn get_even_deleted(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE id = ?");
+    Ok(db
+        .fetch_optional::<Row>(&sql, &args![id])
+        .await?
+        .map(Customer::from))
+}
+
 /// One keyset page of live customers, optionally matching `search` on name or e-mail.
 pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Result<Vec<Customer>> {
     let rows: Vec<Row> = match search {

@@ -245,3 +245,40 @@ async fn a_correlation_id_is_generated_when_missing_or_unusable() {
     seen.dedup();
     assert_eq!(seen.len(), 3, "a new id per request: {seen:?}");
 }
+
+/// The orchestrator's look-up for a replayed call finds a deleted customer when it asks to.
+#[tokio::test]
+async fn the_internal_look_up_finds_a_deleted_customer_only_when_asked() {
+    let app = TestApp::spawn().await;
+    let before = app.get_as("/internal/customers/2", SERVICE_TOKEN).await;
+    let before: Value = before.json().await.unwrap();
+    assert_eq!(app.delete("/customers/2").await.status(), 204);
+
+    let resp = app.get_as("/internal/customers/2", SERVICE_TOKEN).await;
+    problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
+    let path = "/internal/customers/2?include_deleted=false";
+    problem(
+        app.get_as(path, SERVICE_TOKEN).await,
+        404,
+        "CUSTOMER_NOT_FOUND",
+    )
+    .await;
+    let resp = app
+        .get_as("/internal/customers/2?include_deleted=true", SERVICE_TOKEN)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let found: Value = resp.json().await.unwrap();
+    assert_eq!(found["email"], before["email"]);
+    assert_eq!(found["name"], before["name"]);
+    let resp = app
+        .get_as("/internal/customers/2?include_deleted=yes", SERVICE_TOKEN)
+        .await;
+    problem(resp, 400, "VALIDATION_ERROR").await;
+    let resp = app
+        .get_as(
+            "/internal/customers/999?include_deleted=true",
+            SERVICE_TOKEN,
+        )
+        .await;
+    problem(resp, 404, "CUSTOMER_NOT_FOUND").await;
+}

@@ -17,6 +17,7 @@ on_each_backend!(
     the_same_key_with_other_items_is_422,
     unknown_customers_and_products_are_404,
     short_stock_keeps_nothing_and_the_same_key_retries,
+    a_key_that_took_effect_answers_the_first_envelope_whatever_changed,
 );
 
 async fn success_is_201_with_the_documented_envelope(backend: Backend) {
@@ -183,6 +184,34 @@ async fn short_stock_keeps_nothing_and_the_same_key_retries(backend: Backend) {
     assert_eq!(apis.stock(SCARCE).await, 4);
     assert_eq!(apis.stock(WIDGET).await, 1000 - 2);
     assert_eq!(apis.orders_of(4).await.len(), 1);
+}
+
+/// SPEC §11: a retry answers with the key's outcome, whatever changed since; the customer check
+/// still applies to every new key.
+async fn a_key_that_took_effect_answers_the_first_envelope_whatever_changed(backend: Backend) {
+    let apis = Apis::start(backend).await;
+    let orch = apis.orchestrator().await;
+    let mut body = request(5, &[(SCARCE, 2), (WIDGET, 1)], "then-1");
+    body["correlation_id"] = json!("then-corr");
+    let first = orch.call(&body).await;
+    let order_id = first.order_id();
+
+    apis.delete_customer(5).await;
+    apis.patch_product(WIDGET, json!({"price_cents": 1})).await;
+    apis.patch_product(SCARCE, json!({"stock": 0})).await;
+    let again = orch.call(&body).await;
+    assert_eq!((again.status, &again.body), (201, &first.body));
+    // An operator cancels it: the call with this key still took effect, as it answered then.
+    apis.cancel(order_id).await;
+    let again = orch.call(&body).await;
+    assert_eq!((again.status, &again.body), (201, &first.body));
+
+    let a = orch.call(&request(5, &[(WIDGET, 1)], "then-2")).await;
+    a.failure(404, "CUSTOMER_NOT_FOUND");
+    let a = orch.call(&request(5, &[(WIDGET, 1)], "then-1")).await;
+    a.failure(422, "IDEMPOTENCY_KEY_REUSED");
+    assert_eq!(apis.orders_of(5).await.len(), 1);
+    assert_eq!(apis.stock(WIDGET).await, 1000);
 }
 
 #[tokio::test]

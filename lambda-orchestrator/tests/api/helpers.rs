@@ -139,6 +139,25 @@ impl Apis {
         self.orders_json(req.json(&json!({ "stock": stock }))).await;
     }
 
+    /// `PATCH /products/{id}` with `body`, as an operator.
+    pub async fn patch_product(&self, id: i64, body: Value) {
+        let req = self.orders_api(Method::PATCH, &format!("/products/{id}"));
+        self.orders_json(req.json(&body)).await;
+    }
+
+    /// Cancels an order as an operator.
+    pub async fn cancel(&self, id: i64) {
+        let req = self.orders_api(Method::POST, &format!("/orders/{id}/cancel"));
+        self.orders_json(req).await;
+    }
+
+    /// Soft-deletes a customer through customers-api.
+    pub async fn delete_customer(&self, id: i64) {
+        let url = format!("{}/customers/{id}", self.customers);
+        let resp = self.client.delete(url).bearer_auth(operator_token()).send();
+        assert_eq!(resp.await.expect("customers-api").status(), 204);
+    }
+
     pub async fn order(&self, id: i64) -> Value {
         let req = self.orders_api(Method::GET, &format!("/orders/{id}"));
         self.orders_json(req).await

@@ -32,21 +32,23 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(req): JsonBody<NewOrder>,
 ) -> Result<Response> {
+    // The fingerprint is of what the request means: the lines are a set, so their order in the
+    // body does not make it another request.
     let claim = key_header(&headers, "idempotency-key")?.map(|key| {
-        let request = serde_json::to_vec(&req).unwrap_or_default();
+        let request = serde_json::to_vec(&req.canonical()).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
-    // A replay is answered by the key's INSERT inside `run_once`, so a first request costs no
-    // read of its key; only when the customer check fails is the key looked up beforehand, so
-    // that a retry of a request that already took effect still gets its answer.
-    if let Err(e) = state
-        .customers
-        .ensure_exists(req.customer_id, &correlation)
-        .await
-    {
-        if let Some(resp) = replay(&state.db, claim.as_ref(), state.clock.now()).await? {
-            return Ok(resp);
-        }
+    // The key decides first: a key that already took effect is answered with its outcome,
+    // whatever changed since (the customer deleted, the stock gone) and without touching rows
+    // another transaction may hold. Its read runs beside the customer check.
+    let (prior, customer) = tokio::join!(
+        replay(&state.db, claim.as_ref(), state.clock.now()),
+        state.customers.ensure_exists(req.customer_id, &correlation)
+    );
+    if let Some(resp) = prior? {
+        return Ok(resp);
+    }
+    if let Err(e) = customer {
         return Err(match e {
             CustomerError::NotFound => ApiError::not_found(
                 "CUSTOMER_NOT_FOUND",
@@ -140,8 +142,12 @@ pub async fn confirm(
 ) -> Result<Response> {
     let key = key_header(&headers, "x-idempotency-key")?
         .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
-    // No read of the key first: its INSERT in `run_once` finds a replay.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
+    // A key that already took effect is replayed before the order's row is touched, so a retry
+    // never waits on a lock someone else holds on it.
+    if let Some(resp) = replay(&state.db, Some(&claim), state.clock.now()).await? {
+        return Ok(resp);
+    }
     run_once(
         &state.db,
         &state.clock,
