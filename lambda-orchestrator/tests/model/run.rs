@@ -153,7 +153,12 @@ impl Case {
 /// Sends `calls` all at once; with `lock`, while another connection holds that product's row
 /// (`SELECT … FOR UPDATE`), released once every call in `prompt` has answered or `PROMPT` is
 /// up. Returns the answers in call order.
-async fn send_all(sys: &System, calls: &[Call], lock: Option<(i64, Vec<bool>)>) -> Vec<Observed> {
+async fn send_all(
+    sys: &System,
+    calls: &[Call],
+    lock: Option<(i64, Vec<bool>)>,
+) -> (Vec<Observed>, Option<String>) {
+    let mut waits = None;
     let mut holder = None;
     if let Some((product, _)) = &lock {
         let mut conn = sqlx::MySqlConnection::connect(sys.db_url())
@@ -188,6 +193,9 @@ async fn send_all(sys: &System, calls: &[Call], lock: Option<(i64, Vec<bool>)>) 
                 answers[i] = Some(done.expect("request task"));
             }
         }
+        if (0..calls.len()).any(|i| prompt[i] && answers[i].is_none()) {
+            waits = lock_waits(sys).await;
+        }
         sqlx::query("ROLLBACK")
             .execute(&mut conn)
             .await
@@ -199,7 +207,45 @@ async fn send_all(sys: &System, calls: &[Call], lock: Option<(i64, Vec<bool>)>) 
             answers[i] = Some(task.await.expect("request task"));
         }
     }
-    answers.into_iter().map(|a| a.expect("an answer")).collect()
+    let answers = answers.into_iter().map(|a| a.expect("an answer")).collect();
+    (answers, waits)
+}
+
+/// What InnoDB's transactions wait for right now (MariaDB's `INNODB_LOCKS`; `None` where that
+/// view is gone, as on MySQL 8): the evidence a late answer needs.
+async fn lock_waits(sys: &System) -> Option<String> {
+    let mut conn = sqlx::MySqlConnection::connect(sys.db_url()).await.ok()?;
+    let trx: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT CAST(trx_id AS CHAR), trx_query, CAST(trx_requested_lock_id AS CHAR) \
+         FROM information_schema.INNODB_TRX",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .ok()?;
+    let locks: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT CAST(lock_id AS CHAR), CAST(lock_trx_id AS CHAR), lock_mode, lock_index, lock_data \
+         FROM information_schema.INNODB_LOCKS",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .ok()?;
+    let _ = conn.close().await;
+    let mut out = vec!["  InnoDB while the lock was held:".to_owned()];
+    for (id, query, waits_for) in trx {
+        out.push(format!(
+            "    trx {id} waits for {} running {}",
+            waits_for.as_deref().unwrap_or("nothing"),
+            query.as_deref().unwrap_or("(idle)")
+        ));
+    }
+    for (id, trx, mode, index, data) in locks {
+        out.push(format!(
+            "    lock {id} of trx {trx}: {mode} on {} {}",
+            index.as_deref().unwrap_or("?"),
+            data.as_deref().unwrap_or("")
+        ));
+    }
+    Some(out.join("\n"))
 }
 
 fn describe(calls: &[Call], obs: &[Observed]) -> String {
@@ -281,8 +327,9 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             None if calls.len() > 1 => "batch".to_owned(),
             None => "request".to_owned(),
         };
-        let obs = send_all(sys, &calls, lock.clone()).await;
+        let (obs, waits) = send_all(sys, &calls, lock.clone()).await;
         transcript.push(format!("  {n}: {what}\n{}", describe(&calls, &obs)));
+        transcript.extend(waits);
         stats.steps += 1;
         stats.requests += calls.len();
         let fail = |why: String, transcript: &[String]| {
