@@ -3,7 +3,7 @@
 //! SQLite and on MariaDB, each answer checked against a reference model and every step's end
 //! state against the database. A failure shrinks to a minimal sequence, printed with its seed.
 //!
-//! Bounded by the environment: `MODEL_CASES` cases per seed (default 40), `MODEL_STEPS` steps
+//! Bounded by the environment: `MODEL_CASES` cases per seed (default 128), `MODEL_STEPS` steps
 //! at most per case (default 20), `MODEL_SEED` to run one seed only (default: the fixed seed
 //! and one fresh seed, both printed), `MODEL_SHRINK_SECS` for shrinking (default 300),
 //! `MODEL_WITHOUT=reorder,cancel,delete,orchestrate,patch,advance,batch,locks` to leave kinds of
@@ -53,7 +53,7 @@ fn rng(seed: u64) -> TestRng {
 }
 
 fn explore(backend: Backend) {
-    let cases: u32 = env_or("MODEL_CASES", 40);
+    let cases: u32 = env_or("MODEL_CASES", 128);
     let steps: usize = env_or("MODEL_STEPS", 20);
     let shrink_secs: u32 = env_or("MODEL_SHRINK_SECS", 300);
     let seeds = match std::env::var("MODEL_SEED") {

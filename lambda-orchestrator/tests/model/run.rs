@@ -211,6 +211,9 @@ async fn send_all(
     (answers, waits)
 }
 
+/// A row of `INNODB_LOCKS`: lock id, transaction, mode, index, the locked key.
+type LockRow = (String, String, String, Option<String>, Option<String>);
+
 /// What InnoDB's transactions wait for right now (MariaDB's `INNODB_LOCKS`; `None` where that
 /// view is gone, as on MySQL 8): the evidence a late answer needs.
 async fn lock_waits(sys: &System) -> Option<String> {
@@ -222,7 +225,7 @@ async fn lock_waits(sys: &System) -> Option<String> {
     .fetch_all(&mut conn)
     .await
     .ok()?;
-    let locks: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let locks: Vec<LockRow> = sqlx::query_as(
         "SELECT CAST(lock_id AS CHAR), CAST(lock_trx_id AS CHAR), lock_mode, lock_index, lock_data \
          FROM information_schema.INNODB_LOCKS",
     )
