@@ -76,8 +76,7 @@ fn order_not_found(id: i64) -> TxError {
 
 /// Creates an order in `CREATED`, taking its stock; all lines or none.
 pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<Order, TxError> {
-    const TAKE: &str =
-        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?";
+    const TAKE: &str = "UPDATE products SET stock = stock - ?, updated_at = ?, version = version + 1 WHERE id = ? AND stock >= ?";
     let mut lines = req.items.clone();
     lines.sort_by_key(|l| l.product_id);
 
@@ -208,7 +207,7 @@ pub async fn cancel(tx: &mut Tx, c: &Cancel, now: DateTime<Utc>) -> Result<Order
     const SQL: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? \
                        WHERE id = ? AND (status = 'CREATED' OR (status = 'CONFIRMED' AND confirmed_at >= ?))";
     const SQL_ONLY_CREATED: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'";
-    const RESTORE: &str = "UPDATE products SET updated_at = ?, stock = stock + \
+    const RESTORE: &str = "UPDATE products SET updated_at = ?, version = version + 1, stock = stock + \
                            (SELECT i.qty FROM order_items i WHERE i.order_id = ? AND i.product_id = products.id) \
                            WHERE id IN (SELECT product_id FROM order_items WHERE order_id = ?)";
     let id = c.id;
