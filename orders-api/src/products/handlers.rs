@@ -68,7 +68,7 @@ pub async fn list(
     Ok(Json(page.page(rows, |p| p.id)))
 }
 
-/// Get a product, with its version in `ETag`.
+/// Get a product; its version is in `ETag`.
 #[utoipa::path(get, operation_id = "get_product", path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Product,
@@ -82,16 +82,18 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
         .ok_or_else(|| not_found(id))
 }
 
-/// Change any of `name`, `price_cents`, `stock` (the sku cannot change). With `If-Match`, only
-/// when the product is still at a version listed there: a stock correction made from a read
-/// cannot erase the units that orders took since (412 when it changed; read it again).
+/// Change any of `name`, `price_cents`, `stock` (the sku cannot change).
+///
+/// With `If-Match`, only while the product is at a version listed there: a stock correction
+/// made from a read cannot erase the units that orders took since (412 when it changed: read
+/// it again). Without it, the patch applies to whatever the product is now.
 #[utoipa::path(patch, operation_id = "patch_product", path = "/products/{id}", tag = "products",
     params(("id" = i64, Path, minimum = 1),
-           ("If-Match" = Option<String>, Header, description = "`*`, or the `ETag`s (comma-separated) the product must still have; strong comparison, so a weak `W/` tag never matches. Without it the patch applies to whatever the product is now")),
+           ("If-Match" = Option<String>, Header, description = "`*`, or the `ETag`s (comma-separated) the product must still have; strong comparison, so a weak `W/` tag never matches")),
     request_body = ProductPatch, security(("operator_jwt" = [])),
     responses((status = 200, body = Product,
                headers(("ETag" = String, description = "The product's new version"))),
-              (status = 400, body = Problem, content_type = "application/problem+json", description = "Invalid fields, or a malformed `If-Match` (`VALIDATION_ERROR`)"),
+              (status = 400, body = Problem, content_type = "application/problem+json", description = "Malformed JSON, invalid fields or a malformed `If-Match` (every failing field is listed in `errors`; the header as `if-match`)"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product"),
               (status = 412, body = Problem, content_type = "application/problem+json", description = "The product changed since the `If-Match` version (`PRECONDITION_FAILED`); nothing was written")))]
 #[tracing::instrument(skip_all, fields(product_id = id))]

@@ -7,6 +7,8 @@ mod cancel;
 mod concurrency;
 mod customers_dependency;
 mod idempotency;
+mod identity;
 mod openapi;
 mod orders;
+mod preconditions;
 mod products;
