@@ -4,6 +4,7 @@ mod auth;
 mod bad_input;
 mod customers;
 mod helpers;
+mod identity;
 mod openapi;
 mod pagination;
 mod security;
