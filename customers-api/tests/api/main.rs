@@ -7,4 +7,5 @@ mod helpers;
 mod openapi;
 mod pagination;
 mod security;
+mod settings;
 mod storage;

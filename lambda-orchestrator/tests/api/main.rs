@@ -7,3 +7,4 @@ mod helpers;
 mod lambda_events;
 mod openapi;
 mod proxy;
+mod settings;

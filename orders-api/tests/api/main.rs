@@ -10,3 +10,4 @@ mod idempotency;
 mod openapi;
 mod orders;
 mod products;
+mod settings;
