@@ -17,7 +17,7 @@ use b2b_domain::FromJson;
 use b2b_platform::auth::Principal;
 use b2b_platform::extract::{BodyError, read_json_value};
 use b2b_platform::server::Health;
-use b2b_platform::telemetry::X_CORRELATION_ID;
+use b2b_platform::telemetry::{RequestSpan, X_CORRELATION_ID};
 use b2b_platform::{Auth, CorrelationId, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -159,13 +159,14 @@ fn respond(status: StatusCode, correlation: &str, body: impl serde::Serialize) -
               (status = 502, body = FailureBody, description = "`UPSTREAM_ERROR`"),
               (status = 503, body = FailureBody, description = "`UPSTREAM_UNAVAILABLE`"),
               (status = 504, body = FailureBody, description = "`UPSTREAM_TIMEOUT`")))]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(correlation_id = tracing::field::Empty))]
 pub async fn create_and_confirm_order(State(state): State<AppState>, req: Request) -> Response {
     let header_id = req
         .extensions()
         .get::<CorrelationId>()
         .cloned()
         .unwrap_or_default();
+    let request_span = RequestSpan::of(req.extensions());
     let (parts, body) = req.into_parts();
     let auth = state.auth.identify(&parts);
     let value = read_json_value(Request::from_parts(parts, body), &()).await;
@@ -177,6 +178,10 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
         .and_then(|v| v.as_str())
         .and_then(CorrelationId::accept)
         .unwrap_or(header_id);
+    // From here on every line of this request, the middleware's closing line included, carries
+    // the id the answer carries.
+    request_span.set_correlation_id(&correlation);
+    tracing::Span::current().record("correlation_id", correlation.0.as_str());
     let fail = |f: Failure| respond(f.status(), &correlation.0, f.into_body(&correlation.0));
     match auth {
         Ok(Principal::Operator(_)) => {}
@@ -202,10 +207,9 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
         Ok(r) => r,
         Err(f) => return fail(f),
     };
-    tracing::Span::current().record("correlation_id", correlation.0.as_str());
     match flow::create_and_confirm(&state.upstream, &request, &correlation.0).await {
         Ok(data) => {
-            tracing::info!(order_id = data.order.id, correlation_id = %correlation.0, "order created and confirmed");
+            tracing::info!(order_id = data.order.id, "order created and confirmed");
             respond(
                 StatusCode::CREATED,
                 &correlation.0,
@@ -217,7 +221,7 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
             )
         }
         Err(f) => {
-            tracing::warn!(code = f.code, correlation_id = %correlation.0, "orchestration failed");
+            tracing::warn!(code = f.code, "orchestration failed");
             fail(f)
         }
     }
