@@ -9,5 +9,6 @@ mod customers_dependency;
 mod idempotency;
 mod openapi;
 mod orders;
+mod polling;
 mod products;
 mod settings;
