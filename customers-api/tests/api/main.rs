@@ -8,4 +8,5 @@ mod identity;
 mod openapi;
 mod pagination;
 mod security;
+mod settings;
 mod storage;

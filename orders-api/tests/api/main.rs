@@ -10,6 +10,8 @@ mod idempotency;
 mod identity;
 mod openapi;
 mod orders;
+mod polling;
 mod preconditions;
 mod products;
 mod replay;
+mod settings;
