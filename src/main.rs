@@ -27,10 +27,9 @@ fn local(port: u16) -> String {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let customers_port: u16 = config::parse_or("CUSTOMERS_PORT", customers_api::DEFAULT_PORT)?;
-    let orders_port: u16 = config::parse_or("ORDERS_PORT", orders_api::DEFAULT_PORT)?;
-    let orchestrator_port: u16 =
-        config::parse_or("ORCHESTRATOR_PORT", lambda_orchestrator::DEFAULT_PORT)?;
+    let customers_port = config::port("CUSTOMERS_PORT", customers_api::DEFAULT_PORT)?;
+    let orders_port = config::port("ORDERS_PORT", orders_api::DEFAULT_PORT)?;
+    let orchestrator_port = config::port("ORCHESTRATOR_PORT", lambda_orchestrator::DEFAULT_PORT)?;
     let customers_base = config::var_or("CUSTOMERS_API_BASE", &local(customers_port));
     let orders_base = config::var_or("ORDERS_API_BASE", &local(orders_port));
 

@@ -5,9 +5,9 @@ pub mod customers;
 pub mod operators;
 
 use std::num::NonZeroU32;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use anyhow::Context;
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
@@ -35,6 +35,11 @@ pub struct Config {
 pub const DEFAULT_PORT: u16 = 3001;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
 pub const DEFAULT_LOGIN_ATTEMPTS: NonZeroU32 = NonZeroU32::new(10).expect("non-zero");
+/// `JWT_EXPIRES_IN`: a minute to 30 days (a token's `exp` stays far from any overflow).
+pub const JWT_TTL_SECS: RangeInclusive<i64> = 60..=30 * 86_400;
+/// `LOGIN_ATTEMPTS_PER_MINUTE`: at least one; ten thousand is no brute-force protection left.
+pub const LOGIN_ATTEMPTS: RangeInclusive<NonZeroU32> =
+    NonZeroU32::MIN..=NonZeroU32::new(10_000).expect("non-zero");
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -44,19 +49,17 @@ impl Config {
     /// Like [`Config::from_env`]; with `dev_secrets`, missing secrets fall back to the
     /// documented development values (the all-in-one `cargo run` only).
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
-        let ttl = config::var_or("JWT_EXPIRES_IN", "1h");
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::parse_or("PORT", DEFAULT_PORT)?,
+            port: config::port("PORT", DEFAULT_PORT)?,
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,
-            jwt_ttl_secs: config::parse_duration_secs(&ttl).with_context(|| {
-                format!("JWT_EXPIRES_IN is invalid ({ttl:?}): use e.g. 3600, 15m, 1h or 1d")
-            })?,
-            login_attempts_per_minute: config::parse_or(
+            jwt_ttl_secs: config::duration_in("JWT_EXPIRES_IN", 3600, JWT_TTL_SECS)?,
+            login_attempts_per_minute: config::parse_in(
                 "LOGIN_ATTEMPTS_PER_MINUTE",
                 DEFAULT_LOGIN_ATTEMPTS,
+                LOGIN_ATTEMPTS,
             )?,
         })
     }

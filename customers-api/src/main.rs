@@ -35,7 +35,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some("healthcheck") => {
-            let port = config::parse_or("PORT", customers_api::DEFAULT_PORT)?;
+            let port = config::port("PORT", customers_api::DEFAULT_PORT)?;
             anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
             Ok(())
         }

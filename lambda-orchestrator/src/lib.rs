@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod flow;
 pub mod upstream;
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
@@ -16,7 +17,7 @@ use b2b_domain::FromJson;
 use b2b_platform::auth::Principal;
 use b2b_platform::extract::{BodyError, read_json_value};
 use b2b_platform::server::Health;
-use b2b_platform::telemetry::X_CORRELATION_ID;
+use b2b_platform::telemetry::{RequestSpan, X_CORRELATION_ID};
 use b2b_platform::{Auth, CorrelationId, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +27,14 @@ use crate::envelope::{Failure, FailureBody, OrchestratorRequest, Success};
 use crate::upstream::{RetryPolicy, Upstream};
 
 pub const DEFAULT_PORT: u16 = 3000;
+/// `UPSTREAM_MAX_ATTEMPTS`, the first included.
+pub const ATTEMPTS: RangeInclusive<u32> = 1..=10;
+/// `UPSTREAM_TIMEOUT_MS`: 100 ms to a minute.
+pub const ATTEMPT_TIMEOUT_MS: RangeInclusive<u64> = 100..=60_000;
+/// `UPSTREAM_BACKOFF_MS` and `UPSTREAM_MAX_BACKOFF_MS`: none to a minute.
+pub const BACKOFF_MS: RangeInclusive<u64> = 0..=60_000;
+/// `ORCHESTRATION_DEADLINE_MS`: a second to 15 minutes, the longest a Lambda can run.
+pub const DEADLINE_MS: RangeInclusive<u64> = 1_000..=900_000;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -46,22 +55,19 @@ impl Config {
     /// Like [`Config::from_env`]; with `dev_secrets`, missing secrets fall back to the
     /// documented development values (the all-in-one `cargo run` only).
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
-        let ms =
-            |name: &str, default: u64| config::parse_or(name, default).map(Duration::from_millis);
-        let policy = RetryPolicy {
-            attempts: config::parse_or("UPSTREAM_MAX_ATTEMPTS", 4)?,
-            attempt_timeout: ms("UPSTREAM_TIMEOUT_MS", 5_000)?,
-            base_backoff: ms("UPSTREAM_BACKOFF_MS", 100)?,
-            max_backoff: ms("UPSTREAM_MAX_BACKOFF_MS", 2_000)?,
-            deadline: ms("ORCHESTRATION_DEADLINE_MS", 25_000)?,
+        let ms = |name: &str, default: u64, range: RangeInclusive<u64>| {
+            config::parse_in(name, default, range).map(Duration::from_millis)
         };
-        anyhow::ensure!(
-            policy.attempts >= 1,
-            "UPSTREAM_MAX_ATTEMPTS must be at least 1"
-        );
+        let policy = RetryPolicy {
+            attempts: config::parse_in("UPSTREAM_MAX_ATTEMPTS", 4, ATTEMPTS)?,
+            attempt_timeout: ms("UPSTREAM_TIMEOUT_MS", 5_000, ATTEMPT_TIMEOUT_MS)?,
+            base_backoff: ms("UPSTREAM_BACKOFF_MS", 100, BACKOFF_MS)?,
+            max_backoff: ms("UPSTREAM_MAX_BACKOFF_MS", 2_000, BACKOFF_MS)?,
+            deadline: ms("ORCHESTRATION_DEADLINE_MS", 25_000, DEADLINE_MS)?,
+        };
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::parse_or("PORT", DEFAULT_PORT)?,
+            port: config::port("PORT", DEFAULT_PORT)?,
             jwt_secret,
             service_token,
             customers_api_base: config::var_or("CUSTOMERS_API_BASE", "http://localhost:3001"),
@@ -153,13 +159,14 @@ fn respond(status: StatusCode, correlation: &str, body: impl serde::Serialize) -
               (status = 502, body = FailureBody, description = "`UPSTREAM_ERROR`"),
               (status = 503, body = FailureBody, description = "`UPSTREAM_UNAVAILABLE`"),
               (status = 504, body = FailureBody, description = "`UPSTREAM_TIMEOUT`")))]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(correlation_id = tracing::field::Empty))]
 pub async fn create_and_confirm_order(State(state): State<AppState>, req: Request) -> Response {
     let header_id = req
         .extensions()
         .get::<CorrelationId>()
         .cloned()
         .unwrap_or_default();
+    let request_span = RequestSpan::of(req.extensions());
     let (parts, body) = req.into_parts();
     let auth = state.auth.identify(&parts);
     let value = read_json_value(Request::from_parts(parts, body), &()).await;
@@ -171,6 +178,10 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
         .and_then(|v| v.as_str())
         .and_then(CorrelationId::accept)
         .unwrap_or(header_id);
+    // From here on every line of this request, the middleware's closing line included, carries
+    // the id the answer carries.
+    request_span.set_correlation_id(&correlation);
+    tracing::Span::current().record("correlation_id", correlation.0.as_str());
     let fail = |f: Failure| respond(f.status(), &correlation.0, f.into_body(&correlation.0));
     match auth {
         Ok(Principal::Operator(_)) => {}
@@ -196,10 +207,9 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
         Ok(r) => r,
         Err(f) => return fail(f),
     };
-    tracing::Span::current().record("correlation_id", correlation.0.as_str());
     match flow::create_and_confirm(&state.upstream, &request, &correlation.0).await {
         Ok(data) => {
-            tracing::info!(order_id = data.order.id, correlation_id = %correlation.0, "order created and confirmed");
+            tracing::info!(order_id = data.order.id, "order created and confirmed");
             respond(
                 StatusCode::CREATED,
                 &correlation.0,
@@ -211,7 +221,7 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
             )
         }
         Err(f) => {
-            tracing::warn!(code = f.code, correlation_id = %correlation.0, "orchestration failed");
+            tracing::warn!(code = f.code, "orchestration failed");
             fail(f)
         }
     }

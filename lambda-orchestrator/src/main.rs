@@ -14,13 +14,14 @@ async fn main() {
     config::load_dotenv();
     telemetry::init();
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        let port = config::parse_or("PORT", lambda_orchestrator::DEFAULT_PORT)
-            .unwrap_or(lambda_orchestrator::DEFAULT_PORT);
-        std::process::exit(if b2b_platform::server::probe_health(port).await {
-            0
-        } else {
-            1
-        });
+        let healthy = match config::port("PORT", lambda_orchestrator::DEFAULT_PORT) {
+            Ok(port) => b2b_platform::server::probe_health(port).await,
+            Err(e) => {
+                eprintln!("lambda-orchestrator: {e:#}");
+                false
+            }
+        };
+        std::process::exit(if healthy { 0 } else { 1 });
     }
     let config = match Config::from_env() {
         Ok(c) => c,

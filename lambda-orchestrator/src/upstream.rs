@@ -107,7 +107,7 @@ impl Upstream {
     }
 
     /// One call with retries, until `deadline`.
-    #[tracing::instrument(skip(self, body, headers, correlation, deadline), fields(attempts))]
+    #[tracing::instrument(skip(self, body, headers, correlation, deadline), fields(attempts, correlation_id = correlation))]
     async fn call(
         &self,
         method: Method,

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod orders;
 pub mod products;
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,6 +25,12 @@ use crate::customers_client::CustomersClient;
 pub const DEFAULT_PORT: u16 = 3002;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
 pub const DEFAULT_CUSTOMERS_API_BASE: &str = "http://localhost:3001";
+/// `IDEMPOTENCY_KEY_EXPIRATION_HOURS`: an hour to a year.
+pub const IDEMPOTENCY_TTL_HOURS: RangeInclusive<i64> = 1..=8760;
+/// `ORDER_CANCELLATION_WINDOW_MINUTES`: none (only unconfirmed orders cancel) to a year.
+pub const CANCELLATION_WINDOW_MINUTES: RangeInclusive<i64> = 0..=525_600;
+/// `CUSTOMERS_API_TIMEOUT_MS`: 100 ms to a minute.
+pub const CUSTOMERS_API_TIMEOUT_MS: RangeInclusive<u64> = 100..=60_000;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -47,20 +54,21 @@ impl Config {
     /// Like [`Config::from_env`]; with `dev_secrets`, missing secrets fall back to the
     /// documented development values (the all-in-one `cargo run` only).
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
-        let ttl: i64 = config::parse_or("IDEMPOTENCY_KEY_EXPIRATION_HOURS", 24)?;
-        let window: i64 = config::parse_or("ORDER_CANCELLATION_WINDOW_MINUTES", 10)?;
-        anyhow::ensure!(
-            ttl > 0,
-            "IDEMPOTENCY_KEY_EXPIRATION_HOURS must be at least 1"
-        );
-        anyhow::ensure!(
-            window >= 0,
-            "ORDER_CANCELLATION_WINDOW_MINUTES must not be negative"
-        );
-        let timeout_ms: u64 = config::parse_or("CUSTOMERS_API_TIMEOUT_MS", 3000)?;
+        let ttl = config::parse_in(
+            "IDEMPOTENCY_KEY_EXPIRATION_HOURS",
+            24,
+            IDEMPOTENCY_TTL_HOURS,
+        )?;
+        let window = config::parse_in(
+            "ORDER_CANCELLATION_WINDOW_MINUTES",
+            10,
+            CANCELLATION_WINDOW_MINUTES,
+        )?;
+        let timeout_ms =
+            config::parse_in("CUSTOMERS_API_TIMEOUT_MS", 3000, CUSTOMERS_API_TIMEOUT_MS)?;
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::parse_or("PORT", DEFAULT_PORT)?,
+            port: config::port("PORT", DEFAULT_PORT)?,
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,

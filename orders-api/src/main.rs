@@ -30,7 +30,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some("healthcheck") => {
-            let port = config::parse_or("PORT", orders_api::DEFAULT_PORT)?;
+            let port = config::port("PORT", orders_api::DEFAULT_PORT)?;
             anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
             Ok(())
         }

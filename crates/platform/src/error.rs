@@ -43,6 +43,9 @@ pub enum ApiError {
     },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// An `If-Match` that the resource no longer matches.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -82,6 +85,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } | Self::InFlight => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::Products { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -103,6 +107,7 @@ impl ApiError {
             | Self::Unprocessable { code, .. }
             | Self::Products { code, .. } => code,
             Self::InFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
+            Self::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Self::TooManyRequests { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",

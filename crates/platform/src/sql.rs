@@ -67,16 +67,27 @@ macro_rules! args {
     ($($a:expr),* $(,)?) => { [$($crate::sql::Arg::from($a)),*] };
 }
 
+/// On MySQL/MariaDB times are sent as `DATETIME`, the columns' type: sqlx sends a
+/// `DateTime<Utc>` as `TIMESTAMP`, whose range (1970–2038) MariaDB applies to the parameter, so
+/// `GET /orders?from=1970-01-01T00:00:00Z` or `to=2039-…` matched nothing. SQLite keeps the
+/// RFC 3339 text its rows were written with.
 macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
+    (mysql, $q:expr, $args:expr) => {
+        bind_all!($q, $args, |v: &DateTime<Utc>| v.naive_utc())
+    };
+    (sqlite, $q:expr, $args:expr) => {
+        bind_all!($q, $args, |v: &DateTime<Utc>| *v)
+    };
+    ($q:expr, $args:expr, $time:expr) => {{
+        let time = $time;
         let mut q = $q;
         for a in $args {
             q = match a {
                 Arg::I64(v) => q.bind(*v),
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::OptText(v) => q.bind(v.as_deref()),
-                Arg::Time(v) => q.bind(*v),
-                Arg::OptTime(v) => q.bind(*v),
+                Arg::Time(v) => q.bind(time(v)),
+                Arg::OptTime(v) => q.bind(v.as_ref().map(time)),
             };
         }
         q
@@ -111,29 +122,29 @@ macro_rules! executor_methods {
     ($($exec:tt)+) => {
         async fn fetch_all<R: Row>(&mut self, sql: &str, args: &[Arg]) -> sqlx::Result<Vec<R>> {
             match self.inner() {
-                Inner::MySql(e) => bind_all!(sqlx::query_as::<MySql, R>(sql), args).fetch_all($($exec)+ e).await,
-                Inner::Sqlite(e) => bind_all!(sqlx::query_as::<Sqlite, R>(sql), args).fetch_all($($exec)+ e).await,
+                Inner::MySql(e) => bind_all!(mysql, sqlx::query_as::<MySql, R>(sql), args).fetch_all($($exec)+ e).await,
+                Inner::Sqlite(e) => bind_all!(sqlite, sqlx::query_as::<Sqlite, R>(sql), args).fetch_all($($exec)+ e).await,
             }
         }
 
         async fn fetch_optional<R: Row>(&mut self, sql: &str, args: &[Arg]) -> sqlx::Result<Option<R>> {
             match self.inner() {
-                Inner::MySql(e) => bind_all!(sqlx::query_as::<MySql, R>(sql), args).fetch_optional($($exec)+ e).await,
-                Inner::Sqlite(e) => bind_all!(sqlx::query_as::<Sqlite, R>(sql), args).fetch_optional($($exec)+ e).await,
+                Inner::MySql(e) => bind_all!(mysql, sqlx::query_as::<MySql, R>(sql), args).fetch_optional($($exec)+ e).await,
+                Inner::Sqlite(e) => bind_all!(sqlite, sqlx::query_as::<Sqlite, R>(sql), args).fetch_optional($($exec)+ e).await,
             }
         }
 
         async fn execute(&mut self, sql: &str, args: &[Arg]) -> sqlx::Result<u64> {
             match self.inner() {
-                Inner::MySql(e) => bind_all!(sqlx::query::<MySql>(sql), args).execute($($exec)+ e).await.map(|r| r.rows_affected()),
-                Inner::Sqlite(e) => bind_all!(sqlx::query::<Sqlite>(sql), args).execute($($exec)+ e).await.map(|r| r.rows_affected()),
+                Inner::MySql(e) => bind_all!(mysql, sqlx::query::<MySql>(sql), args).execute($($exec)+ e).await.map(|r| r.rows_affected()),
+                Inner::Sqlite(e) => bind_all!(sqlite, sqlx::query::<Sqlite>(sql), args).execute($($exec)+ e).await.map(|r| r.rows_affected()),
             }
         }
 
         async fn insert(&mut self, sql: &str, args: &[Arg]) -> sqlx::Result<i64> {
             match self.inner() {
-                Inner::MySql(e) => bind_all!(sqlx::query::<MySql>(sql), args).execute($($exec)+ e).await.map(|r| r.inserted_id()),
-                Inner::Sqlite(e) => bind_all!(sqlx::query::<Sqlite>(sql), args).execute($($exec)+ e).await.map(|r| r.inserted_id()),
+                Inner::MySql(e) => bind_all!(mysql, sqlx::query::<MySql>(sql), args).execute($($exec)+ e).await.map(|r| r.inserted_id()),
+                Inner::Sqlite(e) => bind_all!(sqlite, sqlx::query::<Sqlite>(sql), args).execute($($exec)+ e).await.map(|r| r.inserted_id()),
             }
         }
     };

@@ -69,6 +69,28 @@ impl<S: Send + Sync> FromRequestParts<S> for CorrelationId {
     }
 }
 
+/// The span [`correlate`] runs a request in. A handler that learns the request's correlation id
+/// only from its body (the orchestrator) puts it here, so every later line of the request —
+/// those of nested spans and the closing "request served" — carries that id, not the header's.
+#[derive(Debug, Clone)]
+pub struct RequestSpan(tracing::Span);
+
+impl RequestSpan {
+    /// The span of the request these extensions belong to (a disabled one outside [`correlate`]).
+    pub fn of(extensions: &axum::http::Extensions) -> Self {
+        extensions
+            .get::<Self>()
+            .cloned()
+            .unwrap_or_else(|| Self(tracing::Span::none()))
+    }
+
+    /// Makes `id` the request's correlation id in its log lines from now on. The JSON format
+    /// replaces the field; the pretty one shows both, the later last.
+    pub fn set_correlation_id(&self, id: &CorrelationId) {
+        self.0.record("correlation_id", id.0.as_str());
+    }
+}
+
 /// Middleware: takes or makes the correlation id, runs the request in a span carrying it, logs
 /// the outcome, and echoes the id in `X-Correlation-Id` (unless the handler set its own).
 pub async fn correlate(mut req: Request, next: Next) -> Response {
@@ -80,6 +102,7 @@ pub async fn correlate(mut req: Request, next: Next) -> Response {
         .unwrap_or_default();
     req.extensions_mut().insert(id.clone());
     let span = tracing::info_span!("request", correlation_id = %id.0, method = %req.method(), path = %req.uri().path());
+    req.extensions_mut().insert(RequestSpan(span.clone()));
     let started = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status().as_u16();

@@ -199,3 +199,90 @@ pub fn ids(page: &serde_json::Value) -> Vec<i64> {
         .map(|r| r["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// How a binary ended when started with one bad setting.
+#[derive(Debug)]
+pub struct StartUp {
+    /// `None` when it had to be killed (it started anyway) or died of a signal.
+    pub code: Option<i32>,
+    pub stderr: String,
+}
+
+/// Runs `bin` (a path from `env!("CARGO_BIN_EXE_…")`) in an empty directory with a clean
+/// environment — valid secrets, a fresh SQLite file, a free port — plus `env`, and waits for it
+/// to stop (at most 20 s: a binary that accepts the setting is killed, with `code` `None`).
+pub fn start_up(bin: &str, env: &[(&str, &str)]) -> StartUp {
+    use std::io::Read;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = std::process::Command::new(bin)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("SERVICE_TOKEN", SERVICE_TOKEN)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/b2b.db", dir.path().display()),
+        )
+        .env("PORT", port.to_string())
+        .env("LOG_FORMAT", "json")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    StartUp {
+        code: status.and_then(|s| s.code()),
+        stderr,
+    }
+}
+
+/// Asserts that `bin` refuses to start with `name=value`: exit code 1 and one line on stderr
+/// naming the variable and containing `allowed` (its range), and no panic.
+pub fn assert_refused(bin: &str, name: &str, value: &str, allowed: &str) {
+    assert_refused_with(bin, &[], name, value, allowed);
+}
+
+/// [`assert_refused`] with other settings as well (say, free ports for every part).
+pub fn assert_refused_with(
+    bin: &str,
+    env: &[(&str, &str)],
+    name: &str,
+    value: &str,
+    allowed: &str,
+) {
+    let mut env = env.to_vec();
+    env.push((name, value));
+    let out = start_up(bin, &env);
+    let what = format!("{name}={value}: {out:?}");
+    assert_eq!(out.code, Some(1), "{what}");
+    assert!(!out.stderr.contains("panicked"), "{what}");
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{what}");
+    assert!(lines[0].contains(name), "{what}");
+    assert!(lines[0].contains(allowed), "{what}");
+}

@@ -1,7 +1,8 @@
-//! Customer storage. The e-mail's uniqueness lives in `email_key` (lower-cased while the
+//! Customer storage. The e-mail's uniqueness lives in `email_key` (its identity key while the
 //! customer is live, NULL once deleted), so a deleted customer's address can be used again.
 
 use b2b_domain::customer::{Customer, CustomerInput};
+use b2b_domain::identity;
 use b2b_platform::db::is_unique_violation;
 use b2b_platform::extract::PageRequest;
 use b2b_platform::sql::contains_any;
@@ -61,7 +62,7 @@ pub async fn insert(
     let args = args![
         &input.name,
         &input.email,
-        input.email.to_lowercase(),
+        identity::key(&input.email),
         &input.phone,
         now,
         now
@@ -128,7 +129,7 @@ pub async fn replace(
     let args = args![
         &input.name,
         &input.email,
-        input.email.to_lowercase(),
+        identity::key(&input.email),
         &input.phone,
         now,
         id

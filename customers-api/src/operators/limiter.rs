@@ -38,7 +38,9 @@ impl LoginLimiter {
         if let Some(ip) = ip {
             self.by_ip.check_key(&ip).map_err(wait)?;
         }
-        self.by_email.check_key(&email.to_lowercase()).map_err(wait)
+        self.by_email
+            .check_key(&b2b_domain::identity::key(email))
+            .map_err(wait)
     }
 }
 

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::Extensions;
 use b2b_domain::customer::{LoginRequest, TokenResponse};
+use b2b_domain::identity;
 use b2b_platform::{ApiError, JsonBody, Problem, Result, on_db};
 
 use crate::AppState;
@@ -50,9 +51,10 @@ pub async fn token(
         tracing::warn!("operator log-in rate limit reached");
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
-    const SQL: &str = "SELECT id, password_hash FROM operators WHERE email = ?";
+    // By key, compared byte for byte: only the case of the e-mail is ignored, on every backend.
+    const SQL: &str = "SELECT id, password_hash FROM operators WHERE email_key = ?";
     let row: Option<(i64, String)> = on_db!(&state.db, |pool| sqlx::query_as(SQL)
-        .bind(login.email.to_lowercase())
+        .bind(identity::key(&login.email))
         .fetch_optional(pool)
         .await)?;
     let (id, hash, known) = match row {

@@ -5,5 +5,7 @@ mod faults;
 mod flow;
 mod helpers;
 mod lambda_events;
+mod logs;
 mod openapi;
 mod proxy;
+mod settings;

@@ -76,8 +76,7 @@ fn order_not_found(id: i64) -> TxError {
 
 /// Creates an order in `CREATED`, taking its stock; all lines or none.
 pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<Order, TxError> {
-    const TAKE: &str =
-        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?";
+    const TAKE: &str = "UPDATE products SET stock = stock - ?, updated_at = ?, version = version + 1 WHERE id = ? AND stock >= ?";
     let lines = req.canonical().items;
 
     let mut short = Vec::new();
@@ -265,10 +264,11 @@ async fn restore(tx: &mut Tx, items: &[OrderItem], now: DateTime<Utc>) -> sqlx::
     tx.execute(&restore_sql(items.len()), &values).await
 }
 
-/// `UPDATE products SET stock = stock + CASE id WHEN ? THEN ? … END, updated_at = ? WHERE id IN (…)`.
+/// `UPDATE products SET stock = stock + CASE id WHEN ? THEN ? … END, updated_at = ?, version = version + 1
+/// WHERE id IN (…)`.
 pub fn restore_sql(lines: usize) -> String {
     format!(
-        "UPDATE products SET stock = stock + CASE id {} END, updated_at = ? WHERE id IN ({})",
+        "UPDATE products SET stock = stock + CASE id {} END, updated_at = ?, version = version + 1 WHERE id IN ({})",
         vec!["WHEN ? THEN ?"; lines].join(" "),
         placeholders(lines)
     )

@@ -1,4 +1,5 @@
 //! Products: the catalogue and its stock.
 
+pub mod etag;
 pub mod handlers;
 pub mod repo;

@@ -1,13 +1,17 @@
-//! Product storage.
+//! Product storage. The sku's uniqueness lives in `sku_key` (its identity key), and `version`
+//! counts the writes of a row: every `UPDATE products` adds one, and the ETag shows it.
 
+use b2b_domain::identity;
 use b2b_domain::product::{NewProduct, Product, ProductPatch};
 use b2b_platform::db::is_unique_violation;
 use b2b_platform::extract::PageRequest;
-use b2b_platform::sql::Arg;
+use b2b_platform::sql::{Arg, Exec, placeholders};
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
 
-const COLUMNS: &str = "id, sku, name, price_cents, stock, created_at, updated_at";
+use super::etag::IfMatch;
+
+const COLUMNS: &str = "id, sku, name, price_cents, stock, version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -16,8 +20,26 @@ struct Row {
     name: String,
     price_cents: i64,
     stock: i64,
+    version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+}
+
+/// A product with the version its ETag names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned {
+    pub product: Product,
+    pub version: i64,
+}
+
+impl From<Row> for Versioned {
+    fn from(r: Row) -> Self {
+        let version = r.version;
+        Self {
+            product: r.into(),
+            version,
+        }
+    }
 }
 
 impl From<Row> for Product {
@@ -43,22 +65,26 @@ pub enum WriteError {
     Db(#[from] sqlx::Error),
 }
 
-pub async fn insert(db: &Db, p: &NewProduct, now: DateTime<Utc>) -> Result<Product, WriteError> {
-    const SQL: &str = "INSERT INTO products (sku, name, price_cents, stock, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)";
-    let id = db
-        .insert(
-            SQL,
-            &args![&p.sku, &p.name, p.price_cents, p.stock, now, now],
-        )
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                WriteError::SkuTaken
-            } else {
-                WriteError::Db(e)
-            }
-        })?;
-    Ok(Product {
+pub async fn insert(db: &Db, p: &NewProduct, now: DateTime<Utc>) -> Result<Versioned, WriteError> {
+    const SQL: &str = "INSERT INTO products (sku, sku_key, name, price_cents, stock, version, created_at, updated_at) \
+                       VALUES (?, ?, ?, ?, ?, 1, ?, ?)";
+    let args = args![
+        &p.sku,
+        identity::key(&p.sku),
+        &p.name,
+        p.price_cents,
+        p.stock,
+        now,
+        now
+    ];
+    let id = db.insert(SQL, &args).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            WriteError::SkuTaken
+        } else {
+            WriteError::Db(e)
+        }
+    })?;
+    let product = Product {
         id,
         sku: p.sku.clone(),
         name: p.name.clone(),
@@ -66,15 +92,23 @@ pub async fn insert(db: &Db, p: &NewProduct, now: DateTime<Utc>) -> Result<Produ
         stock: p.stock,
         created_at: now,
         updated_at: now,
+    };
+    Ok(Versioned {
+        product,
+        version: 1,
     })
 }
 
-pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Product>> {
+pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Versioned>> {
+    get_on(&mut db.conn(), id).await
+}
+
+async fn get_on(exec: &mut impl Exec, id: i64) -> sqlx::Result<Option<Versioned>> {
     let sql = format!("SELECT {COLUMNS} FROM products WHERE id = ?");
-    Ok(db
+    Ok(exec
         .fetch_optional::<Row>(&sql, &args![id])
         .await?
-        .map(Product::from))
+        .map(Versioned::from))
 }
 
 /// One keyset page, optionally matching `search` on sku or name (without regard to case).
@@ -96,14 +130,26 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
     Ok(rows.into_iter().map(Product::from).collect())
 }
 
-/// Applies the fields present in `patch`; `None` when there is no such product.
+/// What a `PATCH` came to.
+#[derive(Debug)]
+pub enum Patched {
+    Done(Versioned),
+    NotFound,
+    /// The product exists, but at none of the versions asked for.
+    Stale,
+}
+
+/// Applies the fields present in `patch` when the product is at a version `expected` allows,
+/// in one statement (the version is checked by the `UPDATE` itself, never read first), and
+/// reads the result back in the same transaction, so the answer and its ETag are this write's.
 pub async fn patch(
     db: &Db,
     id: i64,
     patch: &ProductPatch,
+    expected: &IfMatch,
     now: DateTime<Utc>,
-) -> sqlx::Result<Option<Product>> {
-    let mut sets = vec!["updated_at = ?"];
+) -> sqlx::Result<Patched> {
+    let mut sets = vec!["updated_at = ?", "version = version + 1"];
     let mut values: Vec<Arg> = vec![now.into()];
     if let Some(name) = &patch.name {
         sets.push("name = ?");
@@ -118,9 +164,24 @@ pub async fn patch(
         values.push(stock.into());
     }
     values.push(id.into());
-    let sql = format!("UPDATE products SET {} WHERE id = ?", sets.join(", "));
-    if db.execute(&sql, &values).await? == 0 {
-        return Ok(None);
-    }
-    get(db, id).await
+    let mut sql = format!("UPDATE products SET {} WHERE id = ?", sets.join(", "));
+    let mut tx = db.begin_write().await?;
+    let changed = match expected {
+        IfMatch::Any => tx.execute(&sql, &values).await?,
+        // No tag this server could have sent: nothing can match.
+        IfMatch::Versions(v) if v.is_empty() => 0,
+        IfMatch::Versions(v) => {
+            sql.push_str(&format!(" AND version IN ({})", placeholders(v.len())));
+            values.extend(v.iter().map(|&v| Arg::I64(v)));
+            tx.execute(&sql, &values).await?
+        }
+    };
+    let found = get_on(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(match (changed, found) {
+        (0, None) => Patched::NotFound,
+        (0, Some(_)) => Patched::Stale,
+        (_, Some(p)) => Patched::Done(p),
+        (_, None) => Patched::NotFound,
+    })
 }

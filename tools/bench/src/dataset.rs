@@ -146,8 +146,8 @@ pub async fn load(db_url: &str, scale: Scale) -> anyhow::Result<LoadTimes> {
     }
     for (base, len) in chunks(scale.products) {
         let sql = format!(
-            "INSERT INTO products (id, sku, name, price_cents, stock, created_at, updated_at) \
-             SELECT s.n + 1, CONCAT('BENCH-', s.n + 1), CONCAT('Product ', s.n + 1), {}, {STOCK}, \
+            "INSERT INTO products (id, sku, sku_key, name, price_cents, stock, created_at, updated_at) \
+             SELECT s.n + 1, CONCAT('BENCH-', s.n + 1), CONCAT('bench-', s.n + 1), CONCAT('Product ', s.n + 1), {}, {STOCK}, \
              {EPOCH}, {EPOCH} FROM {} s",
             price("s.n + 1"),
             numbers(base, len)

@@ -49,7 +49,7 @@ impl ChaosDb {
         for &(id, stock) in stocks {
             let n = db
                 .execute(
-                    "UPDATE products SET stock = ? WHERE id = ?",
+                    "UPDATE products SET stock = ?, version = version + 1 WHERE id = ?",
                     &args![stock, id],
                 )
                 .await?;

@@ -1,0 +1,74 @@
+
+-- 0002: identities keyed by case only, every text column sized for its validated input, and a
+-- version per product for ETag / If-Match.
+--
+-- Identity: operators.email and products.sku had the table's default collation
+-- (utf8mb4_0900_ai_ci on MySQL 8, utf8mb4_general_ci on MariaDB), which also folds accents, so
+-- `ádmin@b2b.local` was `admin@b2b.local` and `SKU-É` was `SKU-E`. Like customers.email_key, the
+-- identity is now a key column written from Rust (b2b_domain::identity::key, str::to_lowercase)
+-- and compared byte for byte (utf8mb4_bin) under the unique index: case is folded, accents,
+-- width and ignorable characters are not, the same as on SQLite. The value columns keep their
+-- collation, so search still ignores case (and, here, accents).
+--
+-- Sizes: to_lowercase makes at most two characters of one (only U+0130 `İ`, to `i` + U+0307; a
+-- test in crates/domain checks every code point), so a key holds twice its value's limit:
+-- e-mail keys 2 x 255 = 510, sku keys 2 x 64 = 128 (a 178-character e-mail of `İ` labels keys
+-- to 278, which VARCHAR(255) refused under strict mode). VARCHAR counts characters, as the
+-- validators do; the widest index, 510 x 4 bytes (utf8mb4) = 2040 bytes, is within InnoDB's
+-- 3072-byte key limit. The other columns already match their validators in characters
+-- (names 255, phone 50, sku 64).
+--
+-- Existing rows get their keys from LOWER(): it agrees with to_lowercase on every character
+-- with a one-to-one lower case in the server's Unicode tables, which covers the e-mails and
+-- SKUs written so far (the seed's and the benchmark's are ASCII); a row whose value holds `İ` or
+-- a letter newer than those tables keeps a key the API would not compute, and is re-keyed by
+-- writing it again. The old indexes folded accents, so no two existing rows share a key.
+--
+-- Every step checks whether it is done: docker compose's MySQL loads db/schema.sql (this file
+-- included) and the seed before the services run their migrations over it. MySQL 8 has no
+-- ADD COLUMN IF NOT EXISTS, hence the prepared statements over information_schema.
+
+ALTER TABLE customers
+    MODIFY email_key VARCHAR(510) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL;
+
+SET @step = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+     WHERE table_schema = DATABASE() AND table_name = 'operators' AND column_name = 'email_key') = 0,
+    'ALTER TABLE operators ADD COLUMN email_key VARCHAR(510) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL AFTER email',
+    'DO 0');
+PREPARE step FROM @step;
+EXECUTE step;
+DEALLOCATE PREPARE step;
+
+UPDATE operators SET email_key = LOWER(email) WHERE email_key IS NULL;
+
+SET @step = IF(
+    (SELECT COUNT(*) FROM information_schema.statistics
+     WHERE table_schema = DATABASE() AND table_name = 'operators' AND index_name = 'uq_operators_email') = 1,
+    'ALTER TABLE operators MODIFY email_key VARCHAR(510) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, ADD UNIQUE KEY uq_operators_email_key (email_key), DROP INDEX uq_operators_email',
+    'DO 0');
+PREPARE step FROM @step;
+EXECUTE step;
+DEALLOCATE PREPARE step;
+
+-- `version` counts the writes of a product: every UPDATE of a row adds one (PATCH, an order's
+-- decrement, a cancel's restore), and the ETag is "<version>".
+SET @step = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+     WHERE table_schema = DATABASE() AND table_name = 'products' AND column_name = 'sku_key') = 0,
+    'ALTER TABLE products ADD COLUMN sku_key VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL AFTER sku, ADD COLUMN version BIGINT NOT NULL DEFAULT 1 AFTER stock',
+    'DO 0');
+PREPARE step FROM @step;
+EXECUTE step;
+DEALLOCATE PREPARE step;
+
+UPDATE products SET sku_key = LOWER(sku) WHERE sku_key IS NULL;
+
+SET @step = IF(
+    (SELECT COUNT(*) FROM information_schema.statistics
+     WHERE table_schema = DATABASE() AND table_name = 'products' AND index_name = 'uq_products_sku') = 1,
+    'ALTER TABLE products MODIFY sku_key VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, ADD UNIQUE KEY uq_products_sku_key (sku_key), DROP INDEX uq_products_sku',
+    'DO 0');
+PREPARE step FROM @step;
+EXECUTE step;
+DEALLOCATE PREPARE step;
