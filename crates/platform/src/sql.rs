@@ -202,6 +202,19 @@ impl Tx {
     }
 }
 
+impl Tx {
+    /// `UPDATE {table}` for a statement that changes one row found by its primary key. On
+    /// MySQL/MariaDB it says `FORCE INDEX (PRIMARY)`: given `WHERE id = ? AND status = ?`,
+    /// MariaDB otherwise picks the `(status, id)` index, and its next-key locks there make
+    /// writers of other rows wait behind this one (SQLite locks the whole file anyway).
+    pub fn update_by_key(&self, table: &str) -> String {
+        match self {
+            Tx::MySql(_) => format!("UPDATE {table} FORCE INDEX (PRIMARY)"),
+            Tx::Sqlite(_) => format!("UPDATE {table}"),
+        }
+    }
+}
+
 impl Exec for Tx {
     executor_methods!(&mut *);
 }

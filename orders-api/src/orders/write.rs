@@ -186,8 +186,11 @@ pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<O
 
 /// `CREATED → CONFIRMED`; a confirmed order is returned unchanged; a canceled one is a 409.
 pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<Order, TxError> {
-    const SQL: &str = "UPDATE orders SET status = 'CONFIRMED', confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'";
-    let changed = tx.execute(SQL, &args![now, now, id]).await?;
+    let sql = format!(
+        "{} SET status = 'CONFIRMED', confirmed_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'",
+        tx.update_by_key("orders")
+    );
+    let changed = tx.execute(&sql, &args![now, now, id]).await?;
     let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
     if changed == 0 && confirm_decision(order.status) == ConfirmDecision::Forbidden {
         return Err(ApiError::conflict(
@@ -203,14 +206,19 @@ pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<Order, 
 /// stock back in the same transaction. The guarded status update lets exactly one of any number
 /// of racing cancels restore the stock; the others find the order canceled and return it.
 pub async fn cancel(tx: &mut Tx, c: &Cancel, now: DateTime<Utc>) -> Result<Order, TxError> {
-    const SQL: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? \
-                       WHERE id = ? AND (status = 'CREATED' OR (status = 'CONFIRMED' AND confirmed_at >= ?))";
-    const SQL_ONLY_CREATED: &str = "UPDATE orders SET status = 'CANCELED', canceled_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'";
+    let update = tx.update_by_key("orders");
     let id = c.id;
     let changed = if c.only_created {
-        tx.execute(SQL_ONLY_CREATED, &args![now, now, id]).await?
+        let sql = format!(
+            "{update} SET status = 'CANCELED', canceled_at = ?, updated_at = ? WHERE id = ? AND status = 'CREATED'"
+        );
+        tx.execute(&sql, &args![now, now, id]).await?
     } else {
-        tx.execute(SQL, &args![now, now, id, now - c.window])
+        let sql = format!(
+            "{update} SET status = 'CANCELED', canceled_at = ?, updated_at = ? \
+             WHERE id = ? AND (status = 'CREATED' OR (status = 'CONFIRMED' AND confirmed_at >= ?))"
+        );
+        tx.execute(&sql, &args![now, now, id, now - c.window])
             .await?
     };
     let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
