@@ -6,7 +6,6 @@ pub mod operators;
 
 use std::num::NonZeroU32;
 use std::ops::RangeInclusive;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -18,7 +17,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::operators::limiter::LoginLimiter;
+use crate::operators::Login;
+use crate::operators::client_addr::TrustedProxies;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -28,8 +28,33 @@ pub struct Config {
     pub jwt_secret: String,
     pub service_token: String,
     pub jwt_ttl_secs: i64,
-    /// Log-in attempts allowed per e-mail and minute (ten times that per client address).
-    pub login_attempts_per_minute: NonZeroU32,
+    pub login: LoginSettings,
+}
+
+/// How `POST /auth/token` is protected.
+#[derive(Debug, Clone)]
+pub struct LoginSettings {
+    /// Attempts allowed per e-mail and client address a minute (ten times that per address).
+    pub attempts_per_minute: NonZeroU32,
+    /// Peers whose `X-Forwarded-For` names the client (the load balancers).
+    pub trusted_proxies: TrustedProxies,
+    /// Password verifications run at once (each holds about 19 MiB).
+    pub concurrent_verifications: usize,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            attempts_per_minute: DEFAULT_LOGIN_ATTEMPTS,
+            trusted_proxies: TrustedProxies::default(),
+            concurrent_verifications: default_verifications(),
+        }
+    }
+}
+
+/// Two verifications per core: the CPU stays busy, memory stays near 40 MiB per core.
+fn default_verifications() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
 pub const DEFAULT_PORT: u16 = 3001;
@@ -40,6 +65,8 @@ pub const JWT_TTL_SECS: RangeInclusive<i64> = 60..=30 * 86_400;
 /// `LOGIN_ATTEMPTS_PER_MINUTE`: at least one; ten thousand is no brute-force protection left.
 pub const LOGIN_ATTEMPTS: RangeInclusive<NonZeroU32> =
     NonZeroU32::MIN..=NonZeroU32::new(10_000).expect("non-zero");
+/// `LOGIN_CONCURRENT_VERIFICATIONS`: 256 × 19 MiB is already 4.75 GiB.
+pub const LOGIN_VERIFICATIONS: RangeInclusive<usize> = 1..=256;
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -56,11 +83,19 @@ impl Config {
             jwt_secret,
             service_token,
             jwt_ttl_secs: config::duration_in("JWT_EXPIRES_IN", 3600, JWT_TTL_SECS)?,
-            login_attempts_per_minute: config::parse_in(
-                "LOGIN_ATTEMPTS_PER_MINUTE",
-                DEFAULT_LOGIN_ATTEMPTS,
-                LOGIN_ATTEMPTS,
-            )?,
+            login: LoginSettings {
+                attempts_per_minute: config::parse_in(
+                    "LOGIN_ATTEMPTS_PER_MINUTE",
+                    DEFAULT_LOGIN_ATTEMPTS,
+                    LOGIN_ATTEMPTS,
+                )?,
+                trusted_proxies: TrustedProxies::parse(&config::var_or("TRUSTED_PROXIES", ""))?,
+                concurrent_verifications: config::parse_in(
+                    "LOGIN_CONCURRENT_VERIFICATIONS",
+                    default_verifications().clamp(1, 256),
+                    LOGIN_VERIFICATIONS,
+                )?,
+            },
         })
     }
 }
@@ -71,7 +106,7 @@ pub struct AppState {
     pub db: Db,
     pub auth: Auth,
     pub clock: Clock,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub login: Login,
 }
 
 impl AppState {
@@ -84,7 +119,7 @@ impl AppState {
                 config.jwt_ttl_secs,
             )?,
             clock: Clock::system(),
-            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            login: Login::new(&config.login),
         })
     }
 }
@@ -147,6 +182,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url, &DbOptions::default()).await?;
     db.migrate().await?;
     let state = AppState::new(db.clone(), &config)?;
+    tokio::spawn(operators::budget::purge_periodically(
+        db.clone(),
+        state.clock.clone(),
+    ));
     let listener = server::bind(config.port).await?;
     tracing::info!(
         port = config.port,

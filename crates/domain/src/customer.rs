@@ -63,19 +63,19 @@ pub struct LoginRequest {
         example = "admin@b2b.local"
     )]
     pub email: String,
-    #[schema(
-        min_length = 1,
-        max_length = 1024,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "admin123"
-    )]
+    /// Checked exactly as sent: nothing is trimmed.
+    #[schema(min_length = 1, max_length = 1024, example = "admin123")]
     pub password: String,
 }
 
 impl FromJson for LoginRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let email = f.string("email", 1..=255);
-        let password = f.string("password", 1..=1024);
+        let password = f.exact_string(
+            "password",
+            |p| (1..=1024).contains(&p.chars().count()),
+            "must be between 1 and 1024 characters",
+        );
         Some(Self {
             email: email?,
             password: password?,

@@ -24,6 +24,15 @@ impl TestApp {
     }
 
     pub async fn on(backend: Backend) -> Self {
+        Self::with_login(backend, customers_api::LoginSettings::default(), None).await
+    }
+
+    /// A server with these log-in settings and, when given, a clock standing at `at`.
+    pub async fn with_login(
+        backend: Backend,
+        login: customers_api::LoginSettings,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
         let db = TestDb::new(backend).await.seeded().await;
         let config = Config {
             port: 0,
@@ -31,9 +40,13 @@ impl TestApp {
             jwt_secret: JWT_SECRET.into(),
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
-            login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
+            login,
         };
-        let state = AppState::new(db.db.clone(), &config).expect("state");
+        let mut state = AppState::new(db.db.clone(), &config).expect("state");
+        if let Some(at) = at {
+            // The clock stands still: a test's attempts all fall in one budget window.
+            state.clock = b2b_platform::Clock::manual(at).0;
+        }
         let base = spawn(app(state)).await;
         Self {
             base,

@@ -169,7 +169,7 @@ impl System {
             jwt_secret: JWT_SECRET.into(),
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
-            login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
+            login: customers_api::LoginSettings::default(),
         };
         let state = customers_api::AppState::new(pool().await, &customers_config).expect("state");
         let customers = spawn(customers_api::app(state)).await;

@@ -43,7 +43,7 @@ pub async fn spawn_customers_api(db: &TestDb) -> String {
         jwt_secret: JWT_SECRET.into(),
         service_token: SERVICE_TOKEN.into(),
         jwt_ttl_secs: 3600,
-        login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
+        login: customers_api::LoginSettings::default(),
     };
     let state = customers_api::AppState::new(pool, &config).expect("customers-api state");
     spawn(customers_api::app(state)).await
