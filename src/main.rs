@@ -1,10 +1,13 @@
 //! `cargo run`: the whole B2B Orders system in one process — customers-api (3001), orders-api
 //! (3002) and the orchestrator (3000) — over an embedded SQLite file (or `DATABASE_URL`), with
-//! the schema applied and the demo data loaded when the database is new.
+//! the schema applied and the demo data loaded when the database is new. `b2b-orders --help`
+//! lists its settings.
 
 use anyhow::Context;
+use b2b_platform::cli::{Setting, settings_help};
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, server, telemetry};
+use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
 /// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
@@ -12,8 +15,76 @@ use tokio::sync::watch;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+#[derive(Debug, Parser)]
+#[command(
+    name = "b2b-orders",
+    version,
+    about = "B2B Orders in one process: customers-api, orders-api and the orchestrator, over an embedded SQLite file (or DATABASE_URL); development and demos",
+    after_help = settings_help(&settings()),
+)]
+struct Cli {
+    /// Without a command: serve
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the migrations, load the demo data into a new database, and serve all three parts
+    /// until Ctrl-C or SIGTERM (the default)
+    #[command(after_help = settings_help(&settings()))]
+    Serve,
+}
+
+/// The all-in-one's own settings, then every part's that it reads (each part's `PORT` and
+/// upstream addresses are replaced by its own).
+fn settings() -> Vec<Setting> {
+    let mut all = vec![
+        Setting::port(
+            "CUSTOMERS_PORT",
+            "customers-api's port",
+            customers_api::DEFAULT_PORT,
+        ),
+        Setting::port("ORDERS_PORT", "orders-api's port", orders_api::DEFAULT_PORT),
+        Setting::port(
+            "ORCHESTRATOR_PORT",
+            "the orchestrator's port",
+            lambda_orchestrator::DEFAULT_PORT,
+        ),
+        Setting::new(
+            "CUSTOMERS_API_BASE",
+            "where the other parts call customers-api",
+            "http://localhost:$CUSTOMERS_PORT",
+            "an http:// or https:// URL",
+        ),
+        Setting::new(
+            "ORDERS_API_BASE",
+            "where the orchestrator calls orders-api",
+            "http://localhost:$ORDERS_PORT",
+            "an http:// or https:// URL",
+        ),
+    ];
+    all.extend(Setting::secrets(true));
+    let not_read = ["PORT", "AWS_LAMBDA_RUNTIME_API"];
+    let parts = [
+        customers_api::settings(),
+        orders_api::settings(),
+        lambda_orchestrator::settings(),
+    ];
+    for setting in parts.into_iter().flatten() {
+        if !not_read.contains(&setting.name) && !all.iter().any(|s| s.name == setting.name) {
+            all.push(setting);
+        }
+    }
+    // Logging is the same for every part: last, as in each part's own list.
+    all.sort_by_key(|s| Setting::logging().iter().any(|l| l.name == s.name));
+    all
+}
+
 #[tokio::main]
 async fn main() {
+    let cli: Cli = b2b_platform::cli::parse();
+    let Command::Serve = cli.command.unwrap_or(Command::Serve);
     config::load_dotenv();
     telemetry::init();
     if let Err(e) = run().await {
@@ -119,4 +190,24 @@ Press Ctrl-C to stop.
         o = local(orders),
         r = local(orchestrator),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_setting_is_listed_once() {
+        let settings = super::settings();
+        let mut names: Vec<_> = settings.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), settings.len());
+        assert!(!names.contains(&"PORT"));
+    }
 }

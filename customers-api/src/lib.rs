@@ -1,6 +1,7 @@
 //! customers-api: operators log in here and manage customers; other services look customers up
 //! through `/internal/customers/{id}`.
 
+pub mod cli;
 pub mod customers;
 pub mod operators;
 
@@ -10,6 +11,7 @@ use std::ops::RangeInclusive;
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
+use b2b_platform::cli::Setting;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
 use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
@@ -60,6 +62,7 @@ fn default_verifications() -> usize {
 pub const DEFAULT_PORT: u16 = 3001;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
 pub const DEFAULT_LOGIN_ATTEMPTS: NonZeroU32 = NonZeroU32::new(10).expect("non-zero");
+pub const DEFAULT_JWT_TTL_SECS: i64 = 3600;
 /// `JWT_EXPIRES_IN`: a minute to 30 days (a token's `exp` stays far from any overflow).
 pub const JWT_TTL_SECS: RangeInclusive<i64> = 60..=30 * 86_400;
 /// `LOGIN_ATTEMPTS_PER_MINUTE`: at least one; ten thousand is no brute-force protection left.
@@ -82,7 +85,11 @@ impl Config {
             database_url: config::var_or("DATABASE_URL", DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,
-            jwt_ttl_secs: config::duration_in("JWT_EXPIRES_IN", 3600, JWT_TTL_SECS)?,
+            jwt_ttl_secs: config::duration_in(
+                "JWT_EXPIRES_IN",
+                DEFAULT_JWT_TTL_SECS,
+                JWT_TTL_SECS,
+            )?,
             login: LoginSettings {
                 attempts_per_minute: config::parse_in(
                     "LOGIN_ATTEMPTS_PER_MINUTE",
@@ -98,6 +105,43 @@ impl Config {
             },
         })
     }
+}
+
+/// Every setting [`Config::from_env`] reads, as `--help` lists them.
+pub fn settings() -> Vec<Setting> {
+    let mut all = vec![
+        Setting::port("PORT", "the port to listen on", DEFAULT_PORT),
+        Setting::database_url(DEFAULT_DATABASE_URL),
+    ];
+    all.extend(Setting::secrets(false));
+    all.extend([
+        Setting::duration(
+            "JWT_EXPIRES_IN",
+            "lifetime of an operator token",
+            DEFAULT_JWT_TTL_SECS,
+            &JWT_TTL_SECS,
+        ),
+        Setting::number(
+            "LOGIN_ATTEMPTS_PER_MINUTE",
+            "log-in attempts per e-mail and client address a minute (ten times that per address and in failures per e-mail), then 429",
+            DEFAULT_LOGIN_ATTEMPTS,
+            &LOGIN_ATTEMPTS,
+        ),
+        Setting::new(
+            "TRUSTED_PROXIES",
+            "load balancers whose X-Forwarded-For names the client",
+            "(none)",
+            "comma-separated CIDRs or addresses",
+        ),
+        Setting::number(
+            "LOGIN_CONCURRENT_VERIFICATIONS",
+            "password checks run at once (about 19 MiB each), then 503",
+            default_verifications().clamp(1, 256),
+            &LOGIN_VERIFICATIONS,
+        ),
+    ]);
+    all.extend(Setting::logging());
+    all
 }
 
 /// What every handler can reach.

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use b2b_domain::FromJson;
 use b2b_platform::auth::Principal;
+use b2b_platform::cli::Setting;
 use b2b_platform::extract::{BodyError, read_json_value};
 use b2b_platform::server::Health;
 use b2b_platform::telemetry::{RequestSpan, X_CORRELATION_ID};
@@ -35,6 +36,13 @@ pub const ATTEMPT_TIMEOUT_MS: RangeInclusive<u64> = 100..=60_000;
 pub const BACKOFF_MS: RangeInclusive<u64> = 0..=60_000;
 /// `ORCHESTRATION_DEADLINE_MS`: a second to 15 minutes, the longest a Lambda can run.
 pub const DEADLINE_MS: RangeInclusive<u64> = 1_000..=900_000;
+pub const DEFAULT_ATTEMPTS: u32 = 4;
+pub const DEFAULT_ATTEMPT_TIMEOUT_MS: u64 = 5_000;
+pub const DEFAULT_BACKOFF_MS: u64 = 100;
+pub const DEFAULT_MAX_BACKOFF_MS: u64 = 2_000;
+pub const DEFAULT_DEADLINE_MS: u64 = 25_000;
+pub const DEFAULT_CUSTOMERS_API_BASE: &str = "http://localhost:3001";
+pub const DEFAULT_ORDERS_API_BASE: &str = "http://localhost:3002";
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -59,22 +67,96 @@ impl Config {
             config::parse_in(name, default, range).map(Duration::from_millis)
         };
         let policy = RetryPolicy {
-            attempts: config::parse_in("UPSTREAM_MAX_ATTEMPTS", 4, ATTEMPTS)?,
-            attempt_timeout: ms("UPSTREAM_TIMEOUT_MS", 5_000, ATTEMPT_TIMEOUT_MS)?,
-            base_backoff: ms("UPSTREAM_BACKOFF_MS", 100, BACKOFF_MS)?,
-            max_backoff: ms("UPSTREAM_MAX_BACKOFF_MS", 2_000, BACKOFF_MS)?,
-            deadline: ms("ORCHESTRATION_DEADLINE_MS", 25_000, DEADLINE_MS)?,
+            attempts: config::parse_in("UPSTREAM_MAX_ATTEMPTS", DEFAULT_ATTEMPTS, ATTEMPTS)?,
+            attempt_timeout: ms(
+                "UPSTREAM_TIMEOUT_MS",
+                DEFAULT_ATTEMPT_TIMEOUT_MS,
+                ATTEMPT_TIMEOUT_MS,
+            )?,
+            base_backoff: ms("UPSTREAM_BACKOFF_MS", DEFAULT_BACKOFF_MS, BACKOFF_MS)?,
+            max_backoff: ms(
+                "UPSTREAM_MAX_BACKOFF_MS",
+                DEFAULT_MAX_BACKOFF_MS,
+                BACKOFF_MS,
+            )?,
+            deadline: ms(
+                "ORCHESTRATION_DEADLINE_MS",
+                DEFAULT_DEADLINE_MS,
+                DEADLINE_MS,
+            )?,
         };
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::port("PORT", DEFAULT_PORT)?,
             jwt_secret,
             service_token,
-            customers_api_base: config::var_or("CUSTOMERS_API_BASE", "http://localhost:3001"),
-            orders_api_base: config::var_or("ORDERS_API_BASE", "http://localhost:3002"),
+            customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
+            orders_api_base: config::var_or("ORDERS_API_BASE", DEFAULT_ORDERS_API_BASE),
             policy,
         })
     }
+}
+
+/// Every setting [`Config::from_env`] reads, as `--help` lists them.
+pub fn settings() -> Vec<Setting> {
+    let mut all = vec![Setting::port(
+        "PORT",
+        "the port to listen on (not in AWS Lambda)",
+        DEFAULT_PORT,
+    )];
+    all.extend(Setting::secrets(false));
+    all.extend([
+        Setting::new(
+            "CUSTOMERS_API_BASE",
+            "where customers-api is",
+            DEFAULT_CUSTOMERS_API_BASE,
+            "an http:// or https:// URL",
+        ),
+        Setting::new(
+            "ORDERS_API_BASE",
+            "where orders-api is",
+            DEFAULT_ORDERS_API_BASE,
+            "an http:// or https:// URL",
+        ),
+        Setting::number(
+            "UPSTREAM_MAX_ATTEMPTS",
+            "attempts per call to an API, the first included",
+            DEFAULT_ATTEMPTS,
+            &ATTEMPTS,
+        ),
+        Setting::number(
+            "UPSTREAM_TIMEOUT_MS",
+            "time-out of one attempt, in milliseconds",
+            DEFAULT_ATTEMPT_TIMEOUT_MS,
+            &ATTEMPT_TIMEOUT_MS,
+        ),
+        Setting::number(
+            "UPSTREAM_BACKOFF_MS",
+            "longest random wait before the first retry, in milliseconds (doubling with each retry)",
+            DEFAULT_BACKOFF_MS,
+            &BACKOFF_MS,
+        ),
+        Setting::number(
+            "UPSTREAM_MAX_BACKOFF_MS",
+            "longest wait between retries, in milliseconds",
+            DEFAULT_MAX_BACKOFF_MS,
+            &BACKOFF_MS,
+        ),
+        Setting::number(
+            "ORCHESTRATION_DEADLINE_MS",
+            "time budget of one orchestration, compensation included, in milliseconds",
+            DEFAULT_DEADLINE_MS,
+            &DEADLINE_MS,
+        ),
+        Setting::new(
+            "AWS_LAMBDA_RUNTIME_API",
+            "set by AWS Lambda: serve Lambda events instead of HTTP on PORT",
+            "unset",
+            "host:port",
+        ),
+    ]);
+    all.extend(Setting::logging());
+    all
 }
 
 /// What the handler can reach.

@@ -13,6 +13,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
+use b2b_platform::cli::Setting;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
 use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
@@ -31,6 +32,9 @@ pub const IDEMPOTENCY_TTL_HOURS: RangeInclusive<i64> = 1..=8760;
 pub const CANCELLATION_WINDOW_MINUTES: RangeInclusive<i64> = 0..=525_600;
 /// `CUSTOMERS_API_TIMEOUT_MS`: 100 ms to a minute.
 pub const CUSTOMERS_API_TIMEOUT_MS: RangeInclusive<u64> = 100..=60_000;
+pub const DEFAULT_IDEMPOTENCY_TTL_HOURS: i64 = 24;
+pub const DEFAULT_CANCELLATION_WINDOW_MINUTES: i64 = 10;
+pub const DEFAULT_CUSTOMERS_API_TIMEOUT_MS: u64 = 3000;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -56,16 +60,19 @@ impl Config {
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
         let ttl = config::parse_in(
             "IDEMPOTENCY_KEY_EXPIRATION_HOURS",
-            24,
+            DEFAULT_IDEMPOTENCY_TTL_HOURS,
             IDEMPOTENCY_TTL_HOURS,
         )?;
         let window = config::parse_in(
             "ORDER_CANCELLATION_WINDOW_MINUTES",
-            10,
+            DEFAULT_CANCELLATION_WINDOW_MINUTES,
             CANCELLATION_WINDOW_MINUTES,
         )?;
-        let timeout_ms =
-            config::parse_in("CUSTOMERS_API_TIMEOUT_MS", 3000, CUSTOMERS_API_TIMEOUT_MS)?;
+        let timeout_ms = config::parse_in(
+            "CUSTOMERS_API_TIMEOUT_MS",
+            DEFAULT_CUSTOMERS_API_TIMEOUT_MS,
+            CUSTOMERS_API_TIMEOUT_MS,
+        )?;
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::port("PORT", DEFAULT_PORT)?,
@@ -78,6 +85,43 @@ impl Config {
             cancellation_window_minutes: window,
         })
     }
+}
+
+/// Every setting [`Config::from_env`] reads, as `--help` lists them.
+pub fn settings() -> Vec<Setting> {
+    let mut all = vec![
+        Setting::port("PORT", "the port to listen on", DEFAULT_PORT),
+        Setting::database_url(DEFAULT_DATABASE_URL),
+    ];
+    all.extend(Setting::secrets(false));
+    all.extend([
+        Setting::new(
+            "CUSTOMERS_API_BASE",
+            "where customers-api is, for the customer look-up of POST /orders",
+            DEFAULT_CUSTOMERS_API_BASE,
+            "an http:// or https:// URL",
+        ),
+        Setting::number(
+            "CUSTOMERS_API_TIMEOUT_MS",
+            "time-out of one call to customers-api, in milliseconds",
+            DEFAULT_CUSTOMERS_API_TIMEOUT_MS,
+            &CUSTOMERS_API_TIMEOUT_MS,
+        ),
+        Setting::number(
+            "IDEMPOTENCY_KEY_EXPIRATION_HOURS",
+            "how long an Idempotency-Key is remembered, in hours",
+            DEFAULT_IDEMPOTENCY_TTL_HOURS,
+            &IDEMPOTENCY_TTL_HOURS,
+        ),
+        Setting::number(
+            "ORDER_CANCELLATION_WINDOW_MINUTES",
+            "how long after its confirmation an order can be cancelled, in minutes (0: only unconfirmed orders)",
+            DEFAULT_CANCELLATION_WINDOW_MINUTES,
+            &CANCELLATION_WINDOW_MINUTES,
+        ),
+    ]);
+    all.extend(Setting::logging());
+    all
 }
 
 /// Business settings the handlers need.

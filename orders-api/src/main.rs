@@ -1,41 +1,77 @@
-//! orders-api binary: `orders-api` serves; `orders-api migrate` applies migrations;
-//! `orders-api healthcheck` probes a running one (for containers).
+//! orders-api binary: `orders-api [serve]` serves; `migrate` and `healthcheck` as
+//! `orders-api --help` lists them.
 
+use b2b_platform::cli::{settings_help, settings_help_for};
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, telemetry};
+use clap::{Parser, Subcommand};
 
 /// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
 /// keeps it (BENCHMARKS.md, idle RSS after load).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+#[derive(Debug, Parser)]
+#[command(
+    name = "orders-api",
+    version,
+    about = "B2B Orders orders-api: the catalogue and its stock, orders, confirmation and cancellation",
+    after_help = settings_help(&orders_api::settings()),
+)]
+struct Cli {
+    /// Without a command: serve
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the pending migrations, then serve HTTP on PORT until Ctrl-C or SIGTERM (the default)
+    #[command(after_help = settings_help(&orders_api::settings()))]
+    Serve,
+    /// Apply the pending migrations and exit
+    #[command(after_help = settings_help_for(&orders_api::settings(), &["DATABASE_URL"]))]
+    Migrate,
+    /// Exit 0 when the service on PORT answers GET /health with 200, else 1 (for containers)
+    #[command(after_help = settings_help_for(&orders_api::settings(), &["PORT"]))]
+    Healthcheck,
+}
+
 #[tokio::main]
 async fn main() {
+    let cli: Cli = b2b_platform::cli::parse();
     config::load_dotenv();
     telemetry::init();
-    if let Err(e) = run().await {
+    if let Err(e) = run(cli).await {
         eprintln!("orders-api: {e:#}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => orders_api::run(orders_api::Config::from_env()?).await,
-        Some("migrate") => {
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => orders_api::run(orders_api::Config::from_env()?).await,
+        Command::Migrate => {
             let url = config::var_or("DATABASE_URL", orders_api::DEFAULT_DATABASE_URL);
             let db = Db::connect(&url, &DbOptions::default()).await?;
             db.migrate().await?;
             println!("migrate: done ({})", db.backend());
             Ok(())
         }
-        Some("healthcheck") => {
+        Command::Healthcheck => {
             let port = config::port("PORT", orders_api::DEFAULT_PORT)?;
             anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
             Ok(())
         }
-        Some(other) => {
-            anyhow::bail!("unknown command {other:?}: use serve, migrate or healthcheck")
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -81,11 +81,25 @@ where
     match raw.trim().parse::<T>() {
         Ok(v) if range.contains(&v) => Ok(v),
         _ => bail!(
-            "{name} must be a whole number from {} to {}, got {raw:?}",
-            range.start(),
-            range.end()
+            "{name} must be a whole number {}, got {raw:?}",
+            range_text(range)
         ),
     }
+}
+
+/// `from 1 to 8760`: a whole-number range as start-up errors and `--help` both say it.
+pub fn range_text<T: Display>(range: &RangeInclusive<T>) -> String {
+    format!("from {} to {}", range.start(), range.end())
+}
+
+/// `from 1m to 30d (seconds, or a number with s, m, h or d)`: a duration range as start-up
+/// errors and `--help` both say it.
+pub fn duration_range_text(range: &RangeInclusive<i64>) -> String {
+    format!(
+        "from {} to {} (seconds, or a number with s, m, h or d)",
+        human_secs(*range.start()),
+        human_secs(*range.end())
+    )
 }
 
 /// A duration setting in seconds (`3600`, `90s`, `15m`, `1h`, `2d`) within `range`, or
@@ -114,15 +128,14 @@ pub fn duration_value_in(
     match parse_duration_secs(raw) {
         Some(secs) if range.contains(&secs) => Ok(secs),
         _ => bail!(
-            "{name} must be a duration from {} to {} (seconds, or a number with s, m, h or d), got {raw:?}",
-            human_secs(*range.start()),
-            human_secs(*range.end())
+            "{name} must be a duration {}, got {raw:?}",
+            duration_range_text(range)
         ),
     }
 }
 
 /// `90` as `90s`, `900` as `15m`, `86400` as `1d`: the largest unit that divides it exactly.
-fn human_secs(secs: i64) -> String {
+pub fn human_secs(secs: i64) -> String {
     match secs {
         0 => "0s".to_owned(),
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
@@ -132,34 +145,45 @@ fn human_secs(secs: i64) -> String {
     }
 }
 
-/// A secret of at least 32 bytes: from the environment, else `dev_fallback` (only the
-/// all-in-one `cargo run` passes one, and it says so in its log), else an error.
-pub fn secret_or(name: &str, dev_fallback: Option<&str>) -> anyhow::Result<String> {
-    match (
-        std::env::var(name).ok().filter(|v| !v.is_empty()),
-        dev_fallback,
-    ) {
-        (Some(v), _) => {
+/// A secret of at least 32 bytes from the environment, `None` when unset or empty.
+fn secret_if_set(name: &str) -> anyhow::Result<Option<String>> {
+    match std::env::var(name).ok().filter(|v| !v.is_empty()) {
+        Some(v) => {
             check_secret(name, &v)?;
-            Ok(v)
+            Ok(Some(v))
         }
-        (None, Some(dev)) => {
-            tracing::warn!(
-                "{name} is not set: using the documented development value (never in production)"
-            );
-            Ok(dev.to_owned())
-        }
-        (None, None) => secret(name),
+        None => Ok(None),
     }
 }
 
 /// `JWT_SECRET` and `SERVICE_TOKEN`, each at least 32 bytes; with `dev_fallback` (the all-in-one
-/// `cargo run` only) the documented development values stand in for missing ones.
+/// `cargo run` only) the documented development values stand in for missing ones, and the log
+/// says so once per process: the all-in-one reads the secrets once per part.
 pub fn secrets(dev_fallback: bool) -> anyhow::Result<(String, String)> {
-    Ok((
-        secret_or("JWT_SECRET", dev_fallback.then_some(DEV_JWT_SECRET))?,
-        secret_or("SERVICE_TOKEN", dev_fallback.then_some(DEV_SERVICE_TOKEN))?,
-    ))
+    let mut missing = Vec::new();
+    let mut resolve = |name: &'static str, dev: &str| -> anyhow::Result<String> {
+        match secret_if_set(name)? {
+            Some(v) => Ok(v),
+            None if dev_fallback => {
+                missing.push(name);
+                Ok(dev.to_owned())
+            }
+            None => secret(name),
+        }
+    };
+    let jwt = resolve("JWT_SECRET", DEV_JWT_SECRET)?;
+    let service = resolve("SERVICE_TOKEN", DEV_SERVICE_TOKEN)?;
+    if !missing.is_empty() {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            let verb = if missing.len() == 1 { "is" } else { "are" };
+            tracing::warn!(
+                "{} {verb} not set: using the documented development values (never in production)",
+                missing.join(" and ")
+            );
+        });
+    }
+    Ok((jwt, service))
 }
 
 /// A required secret of at least 32 bytes.

@@ -3,6 +3,7 @@
 //! start-up.
 
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;

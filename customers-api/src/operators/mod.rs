@@ -1,7 +1,9 @@
 //! Operators and their log-in: `POST /auth/token`.
 
 pub mod budget;
+pub mod cli;
 pub mod client_addr;
+pub mod repo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{Extensions, HeaderMap};
 use b2b_domain::customer::{LoginRequest, TokenResponse};
 use b2b_domain::identity;
-use b2b_platform::{ApiError, JsonBody, Problem, Result, on_db};
+use b2b_platform::{ApiError, JsonBody, Problem, Result};
 
 use self::budget::Budgets;
 use self::client_addr::{TrustedProxies, budget_key};
@@ -88,14 +90,9 @@ pub async fn token(
         tracing::warn!("operator log-in budget spent");
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
-    // By key, compared byte for byte: only the case of the e-mail is ignored, on every backend.
-    const SQL: &str = "SELECT id, password_hash FROM operators WHERE email_key = ?";
-    let row: Option<(i64, String)> = on_db!(&state.db, |pool| sqlx::query_as(SQL)
-        .bind(&email_key)
-        .fetch_optional(pool)
-        .await)?;
-    let (id, hash, known) = match row {
-        Some((id, hash)) => (id, hash, true),
+    // A disabled operator's password is still checked, so the refusal takes as long as any.
+    let (id, hash, known) = match repo::find_for_login(&state.db, &login.email).await? {
+        Some((id, hash, disabled)) => (id, hash, !disabled),
         None => (0, DUMMY_HASH.to_owned(), false),
     };
     // A slot per verification keeps memory bounded whatever the concurrency; a log-in that

@@ -1,6 +1,7 @@
 //! The lambda-orchestrator test suite: one binary driving the orchestrator against the real
 //! customers-api and orders-api on port 0, through HTTP and through Lambda events.
 
+mod cli;
 mod faults;
 mod flow;
 mod helpers;

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cancel;
+mod cli;
 mod concurrency;
 mod customers_dependency;
 mod idempotency;
