@@ -13,7 +13,7 @@ use axum::extract::{FromRef, State};
 use axum::response::Response;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
-use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,6 +30,8 @@ pub struct Config {
     pub jwt_ttl_secs: i64,
     /// Log-in attempts allowed per e-mail and minute (ten times that per client address).
     pub login_attempts_per_minute: NonZeroU32,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs it.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_PORT: u16 = 3001;
@@ -61,6 +63,7 @@ impl Config {
                 DEFAULT_LOGIN_ATTEMPTS,
                 LOGIN_ATTEMPTS,
             )?,
+            metrics_token: config::metrics_token()?,
         })
     }
 }
@@ -72,11 +75,17 @@ pub struct AppState {
     pub auth: Auth,
     pub clock: Clock,
     pub login_limiter: Arc<LoginLimiter>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
+            metrics: Metrics::new(
+                "customers-api",
+                config.metrics_token.as_deref(),
+                Some(db.clone()),
+            ),
             db,
             auth: Auth::new(
                 &config.jwt_secret,

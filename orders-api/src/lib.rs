@@ -15,7 +15,7 @@ use axum::extract::{FromRef, State};
 use axum::response::Response;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
-use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -44,6 +44,8 @@ pub struct Config {
     pub customers_api_timeout: Duration,
     pub idempotency_ttl_hours: i64,
     pub cancellation_window_minutes: i64,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs it.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -76,6 +78,7 @@ impl Config {
             customers_api_timeout: Duration::from_millis(timeout_ms),
             idempotency_ttl_hours: ttl,
             cancellation_window_minutes: window,
+            metrics_token: config::metrics_token()?,
         })
     }
 }
@@ -95,11 +98,17 @@ pub struct AppState {
     pub clock: Clock,
     pub customers: CustomersClient,
     pub rules: Rules,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
+            metrics: Metrics::new(
+                "orders-api",
+                config.metrics_token.as_deref(),
+                Some(db.clone()),
+            ),
             db,
             auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
             clock: Clock::system(),

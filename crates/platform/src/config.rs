@@ -174,7 +174,10 @@ pub fn secret(name: &str) -> anyhow::Result<String> {
 /// `METRICS_TOKEN`: when set (at least 32 bytes), `GET /metrics` needs it as a bearer token;
 /// unset or empty, `/metrics` is open like `/health`.
 pub fn metrics_token() -> anyhow::Result<Option<String>> {
-    match std::env::var("METRICS_TOKEN").ok().filter(|v| !v.is_empty()) {
+    match std::env::var("METRICS_TOKEN")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         Some(v) => check_secret("METRICS_TOKEN", &v).map(|()| Some(v)),
         None => Ok(None),
     }

@@ -18,7 +18,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use subtle::ConstantTimeEq;
 
 use crate::db::Db;
@@ -108,8 +110,11 @@ impl Metrics {
     /// The exposition text: every series so far, and the pool as it is now.
     pub fn render(&self) -> String {
         if let Some(db) = &self.0.pool {
-            let (size, idle, max) =
-                crate::on_db!(db, |p| (p.size(), p.num_idle(), p.options().get_max_connections()));
+            let (size, idle, max) = crate::on_db!(db, |p| (
+                p.size(),
+                p.num_idle(),
+                p.options().get_max_connections()
+            ));
             let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
             metrics::with_local_recorder(&self.0.recorder, || {
                 metrics::gauge!(DB_POOL_CONNECTIONS, "state" => "in_use").set(size - idle);
@@ -127,14 +132,27 @@ impl Metrics {
         headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .is_some_and(|t| t.trim().as_bytes().ct_eq(token).into())
     }
 
     fn intern(&self, s: &str) -> SharedString {
-        let known = self.0.labels.read().unwrap_or_else(PoisonError::into_inner).get(s).cloned();
+        let known = self
+            .0
+            .labels
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(s)
+            .cloned();
         let shared = known.unwrap_or_else(|| {
-            let mut labels = self.0.labels.write().unwrap_or_else(PoisonError::into_inner);
+            let mut labels = self
+                .0
+                .labels
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some(known) = labels.get(s) {
                 return known.clone();
             }
@@ -145,7 +163,13 @@ impl Metrics {
         SharedString::from(shared)
     }
 
-    fn observe(&self, method: &'static str, route: SharedString, status: StatusCode, took: Duration) {
+    fn observe(
+        &self,
+        method: &'static str,
+        route: SharedString,
+        status: StatusCode,
+        took: Duration,
+    ) {
         let status = self.intern(status.as_str());
         metrics::with_local_recorder(&self.0.recorder, || {
             metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route.clone(), "status" => status)
@@ -161,16 +185,41 @@ impl Metrics {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
-    describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by method, route template and status");
-    describe_histogram!(HTTP_DURATION, Unit::Seconds, "Time to answer an HTTP request, by method and route template");
-    describe_gauge!(DB_POOL_CONNECTIONS, "Database pool connections, by state (in_use, idle)");
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by method, route template and status"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method and route template"
+    );
+    describe_gauge!(
+        DB_POOL_CONNECTIONS,
+        "Database pool connections, by state (in_use, idle)"
+    );
     describe_gauge!(DB_POOL_MAX, "The database pool's maximum size");
-    describe_counter!(IDEMPOTENCY_REQUESTS, "Keyed requests by scope and outcome (fresh, replayed, in_flight, mismatch)");
+    describe_counter!(
+        IDEMPOTENCY_REQUESTS,
+        "Keyed requests by scope and outcome (fresh, replayed, in_flight, mismatch)"
+    );
     describe_counter!(ORDERS_REFUSED, "Orders refused, by reason");
-    describe_counter!(ORCHESTRATIONS, "Orchestrations by outcome: success or the envelope's error code");
-    describe_counter!(UPSTREAM_ATTEMPTS, "Calls sent to another part, retries included, by target");
-    describe_counter!(UPSTREAM_RETRIES, "Calls sent again after a transient failure, by target");
-    describe_counter!(COMPENSATIONS, "Orders created but not confirmed, by what the compensation did");
+    describe_counter!(
+        ORCHESTRATIONS,
+        "Orchestrations by outcome: success or the envelope's error code"
+    );
+    describe_counter!(
+        UPSTREAM_ATTEMPTS,
+        "Calls sent to another part, retries included, by target"
+    );
+    describe_counter!(
+        UPSTREAM_RETRIES,
+        "Calls sent again after a transient failure, by target"
+    );
+    describe_counter!(
+        COMPENSATIONS,
+        "Orders created but not confirmed, by what the compensation did"
+    );
 }
 
 /// `GET /metrics`: the exposition text; with `METRICS_TOKEN` set, only for that bearer token.
@@ -240,9 +289,7 @@ impl Recorder for Dispatch {
 pub fn document(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::{OperationBuilder, PathItem};
     use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-    use utoipa::openapi::{
-        Content, HttpMethod, ObjectBuilder, Ref, ResponseBuilder, Type,
-    };
+    use utoipa::openapi::{Content, HttpMethod, ObjectBuilder, Ref, ResponseBuilder, Type};
     use utoipa::{PartialSchema, ToSchema};
 
     let components = api.components.get_or_insert_with(Default::default);
@@ -328,7 +375,8 @@ mod tests {
             })
             .await;
         assert!(
-            a.render().contains(r#"orders_refused_total{service="a",reason="x"} 2"#),
+            a.render()
+                .contains(r#"orders_refused_total{service="a",reason="x"} 2"#),
             "{}",
             a.render()
         );

@@ -32,6 +32,7 @@ impl TestApp {
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
             login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
+            metrics_token: None,
         };
         let state = AppState::new(db.db.clone(), &config).expect("state");
         let base = spawn(app(state)).await;
