@@ -109,7 +109,11 @@ impl Upstream {
 
     /// The part `url` is of: the `target` label of the upstream metrics.
     fn target(&self, url: &str) -> &'static str {
-        if url.starts_with(&self.customers) {
+        // By path too: both bases may be one gateway.
+        let customers = url
+            .strip_prefix(self.customers.as_str())
+            .is_some_and(|path| path.starts_with("/internal/customers/"));
+        if customers {
             "customers-api"
         } else {
             "orders-api"

@@ -24,8 +24,13 @@ impl TestApp {
     }
 
     pub async fn on(backend: Backend) -> Self {
+        Self::configured(backend, |_| {}).await
+    }
+
+    /// A server whose configuration `tweak` changed first.
+    pub async fn configured(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::new(backend).await.seeded().await;
-        let config = Config {
+        let mut config = Config {
             port: 0,
             database_url: db.url.clone(),
             jwt_secret: JWT_SECRET.into(),
@@ -34,6 +39,7 @@ impl TestApp {
             login_attempts_per_minute: customers_api::DEFAULT_LOGIN_ATTEMPTS,
             metrics_token: None,
         };
+        tweak(&mut config);
         let state = AppState::new(db.db.clone(), &config).expect("state");
         let base = spawn(app(state)).await;
         Self {

@@ -5,6 +5,7 @@ mod bad_input;
 mod customers;
 mod helpers;
 mod identity;
+mod metrics;
 mod openapi;
 mod pagination;
 mod security;

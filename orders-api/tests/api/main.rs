@@ -8,6 +8,7 @@ mod concurrency;
 mod customers_dependency;
 mod idempotency;
 mod identity;
+mod metrics;
 mod openapi;
 mod orders;
 mod polling;
