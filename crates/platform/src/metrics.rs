@@ -308,13 +308,15 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
         .description("Prometheus text exposition format: this part's series, labelled `service`")
         .content("text/plain", Content::new(Some(text)))
         .build();
-    let unauthorized = ResponseBuilder::new()
-        .description("METRICS_TOKEN is set and the request lacks it")
-        .content(
-            "application/problem+json",
-            Content::new(Some(Ref::from_schema_name("Problem"))),
-        )
-        .build();
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
+            .build()
+    };
     let op = OperationBuilder::new()
         .tag("health")
         .operation_id(Some("metrics"))
@@ -328,7 +330,11 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
             SecurityRequirement::new(METRICS_SCHEME, Vec::<String>::new()),
         ]))
         .response("200", ok)
-        .response("401", unauthorized)
+        .response(
+            "401",
+            problem("METRICS_TOKEN is set and the request lacks it"),
+        )
+        .response("500", problem("Unexpected error (a bug)"))
         .build();
     api.paths
         .paths
