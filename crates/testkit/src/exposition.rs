@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 
+/// A sample's labels, in the order written.
+pub type Labels = Vec<(String, String)>;
+
 /// One sample line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub name: String,
-    pub labels: Vec<(String, String)>,
+    pub labels: Labels,
     pub value: f64,
 }
 
@@ -40,7 +43,7 @@ fn value(s: &str) -> Option<f64> {
 }
 
 /// `k="v",…}` after the `{`: the labels and the rest of the line.
-fn labels(mut s: &str) -> Result<(Vec<(String, String)>, &str), String> {
+fn labels(mut s: &str) -> Result<(Labels, &str), String> {
     let mut out = Vec::new();
     loop {
         s = s.trim_start();
@@ -187,7 +190,7 @@ impl Exposition {
     fn check_histograms(&self) -> Result<(), String> {
         for (name, _) in self.types.iter().filter(|(_, t)| *t == "histogram") {
             let bucket = format!("{name}_bucket");
-            let mut series: HashMap<Vec<(String, String)>, Vec<(f64, f64)>> = HashMap::new();
+            let mut series: HashMap<Labels, Vec<(f64, f64)>> = HashMap::new();
             for s in self.samples.iter().filter(|s| s.name == bucket) {
                 let le = s
                     .labels
