@@ -26,7 +26,7 @@ const SERVICES = [
     port: port('CUSTOMERS_PORT', 3001),
     title: 'Customers API',
     expect: ['POST /auth/token', 'GET /customers', 'POST /customers', 'GET /customers/{id}',
-      'PUT /customers/{id}', 'DELETE /customers/{id}', 'GET /health'],
+      'PUT /customers/{id}', 'DELETE /customers/{id}', 'GET /health', 'GET /metrics'],
   },
   {
     name: 'orders-api',
@@ -34,13 +34,13 @@ const SERVICES = [
     title: 'Orders API',
     expect: ['GET /products', 'POST /products', 'GET /products/{id}', 'PATCH /products/{id}',
       'POST /orders', 'GET /orders', 'GET /orders/{id}', 'POST /orders/{id}/confirm',
-      'POST /orders/{id}/cancel', 'GET /health'],
+      'POST /orders/{id}/cancel', 'GET /health', 'GET /metrics'],
   },
   {
     name: 'orchestrator',
     port: port('ORCHESTRATOR_PORT', 3000),
     title: 'Orchestrator',
-    expect: ['POST /orchestrator/create-and-confirm-order', 'GET /health'],
+    expect: ['POST /orchestrator/create-and-confirm-order', 'GET /health', 'GET /metrics'],
   },
 ];
 const OPERATOR = { email: 'admin@b2b.local', password: 'admin123' };

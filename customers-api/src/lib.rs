@@ -14,7 +14,7 @@ use axum::response::Response;
 use b2b_platform::cli::Setting;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
-use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,6 +31,8 @@ pub struct Config {
     pub service_token: String,
     pub jwt_ttl_secs: i64,
     pub login: LoginSettings,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs it.
+    pub metrics_token: Option<String>,
 }
 
 /// How `POST /auth/token` is protected.
@@ -103,6 +105,7 @@ impl Config {
                     LOGIN_VERIFICATIONS,
                 )?,
             },
+            metrics_token: config::metrics_token()?,
         })
     }
 }
@@ -140,6 +143,7 @@ pub fn settings() -> Vec<Setting> {
             &LOGIN_VERIFICATIONS,
         ),
     ]);
+    all.push(Setting::metrics_token());
     all.extend(Setting::logging());
     all
 }
@@ -151,11 +155,17 @@ pub struct AppState {
     pub auth: Auth,
     pub clock: Clock,
     pub login: Login,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
+            metrics: Metrics::new(
+                "customers-api",
+                config.metrics_token.as_deref(),
+                Some(db.clone()),
+            ),
             db,
             auth: Auth::new(
                 &config.jwt_secret,

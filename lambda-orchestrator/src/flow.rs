@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use b2b_domain::order::OrderStatus;
+use b2b_platform::metrics::COMPENSATIONS;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -190,6 +191,7 @@ pub async fn create_and_confirm(
                 .map_err(|u| unreachable("orders-api", u))?;
             let current: OrderSummary = parse("orders-api", &now)?;
             if current.status == OrderStatus::Confirmed {
+                metrics::counter!(COMPENSATIONS, "outcome" => "found_confirmed").increment(1);
                 return Ok(SuccessData {
                     customer,
                     order: current,
@@ -202,6 +204,8 @@ pub async fn create_and_confirm(
             false
         }
     };
+    metrics::counter!(COMPENSATIONS, "outcome" => if compensated { "canceled" } else { "failed" })
+        .increment(1);
     let details = json!({ "order_id": order.id, "compensated": compensated });
     Err(Failure {
         details: Some(details),

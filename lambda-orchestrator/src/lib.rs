@@ -2,6 +2,7 @@
 //! The same router is served by `lambda_http` inside AWS Lambda and by a plain HTTP server
 //! locally.
 
+pub mod emf;
 pub mod envelope;
 pub mod flow;
 pub mod upstream;
@@ -9,7 +10,7 @@ pub mod upstream;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -19,7 +20,7 @@ use b2b_platform::cli::Setting;
 use b2b_platform::extract::{BodyError, read_json_value};
 use b2b_platform::server::Health;
 use b2b_platform::telemetry::{RequestSpan, X_CORRELATION_ID};
-use b2b_platform::{Auth, CorrelationId, config, openapi as docs, server};
+use b2b_platform::{Auth, CorrelationId, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,6 +54,11 @@ pub struct Config {
     pub customers_api_base: String,
     pub orders_api_base: String,
     pub policy: RetryPolicy,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs it.
+    pub metrics_token: Option<String>,
+    /// `METRICS_EMF`: also log each orchestration as a CloudWatch embedded-metric-format line
+    /// (default: on inside Lambda only).
+    pub metrics_emf: bool,
 }
 
 impl Config {
@@ -93,6 +99,8 @@ impl Config {
             customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
             orders_api_base: config::var_or("ORDERS_API_BASE", DEFAULT_ORDERS_API_BASE),
             policy,
+            metrics_token: config::metrics_token()?,
+            metrics_emf: emf::enabled()?,
         })
     }
 }
@@ -155,21 +163,33 @@ pub fn settings() -> Vec<Setting> {
             "host:port",
         ),
     ]);
+    all.push(Setting::metrics_token());
+    all.push(Setting::new(
+        "METRICS_EMF",
+        "also log each orchestration as a CloudWatch embedded-metric-format line",
+        "1 inside AWS Lambda, else 0",
+        "0 or 1",
+    ));
     all.extend(Setting::logging());
     all
 }
 
 /// What the handler can reach.
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub auth: Auth,
     pub upstream: Upstream,
+    pub metrics: Metrics,
+    /// Whether orchestrations are also logged as EMF lines.
+    pub emf: bool,
 }
 
 impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
+            metrics: Metrics::new("lambda-orchestrator", config.metrics_token.as_deref(), None),
+            emf: config.metrics_emf,
             upstream: Upstream::new(
                 &config.customers_api_base,
                 &config.orders_api_base,
@@ -264,7 +284,10 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
     // the id the answer carries.
     request_span.set_correlation_id(&correlation);
     tracing::Span::current().record("correlation_id", correlation.0.as_str());
-    let fail = |f: Failure| respond(f.status(), &correlation.0, f.into_body(&correlation.0));
+    let fail = |f: Failure| {
+        emf::orchestrated(state.emf, f.code, &correlation.0);
+        respond(f.status(), &correlation.0, f.into_body(&correlation.0))
+    };
     match auth {
         Ok(Principal::Operator(_)) => {}
         Ok(Principal::Service) => {
@@ -292,6 +315,7 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
     match flow::create_and_confirm(&state.upstream, &request, &correlation.0).await {
         Ok(data) => {
             tracing::info!(order_id = data.order.id, "order created and confirmed");
+            emf::orchestrated(state.emf, "success", &correlation.0);
             respond(
                 StatusCode::CREATED,
                 &correlation.0,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use b2b_platform::metrics::{UPSTREAM_ATTEMPTS, UPSTREAM_RETRIES};
 use b2b_platform::telemetry::X_CORRELATION_ID;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -106,6 +107,19 @@ impl Upstream {
         })
     }
 
+    /// The part `url` is of: the `target` label of the upstream metrics.
+    fn target(&self, url: &str) -> &'static str {
+        // By path too: both bases may be one gateway.
+        let customers = url
+            .strip_prefix(self.customers.as_str())
+            .is_some_and(|path| path.starts_with("/internal/customers/"));
+        if customers {
+            "customers-api"
+        } else {
+            "orders-api"
+        }
+    }
+
     /// One call with retries, until `deadline`.
     #[tracing::instrument(skip(self, body, headers, correlation, deadline), fields(attempts, correlation_id = correlation))]
     async fn call(
@@ -117,6 +131,7 @@ impl Upstream {
         correlation: &str,
         deadline: Instant,
     ) -> Result<Answer, Unreachable> {
+        let target = self.target(&url);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -124,6 +139,7 @@ impl Upstream {
             if remaining.is_zero() {
                 return Err(Unreachable::Timeout);
             }
+            metrics::counter!(UPSTREAM_ATTEMPTS, "target" => target).increment(1);
             let mut req = self
                 .http
                 .request(method.clone(), &url)
@@ -168,6 +184,7 @@ impl Upstream {
                 .policy
                 .backoff(attempt)
                 .min(deadline.saturating_duration_since(Instant::now()));
+            metrics::counter!(UPSTREAM_RETRIES, "target" => target).increment(1);
             tracing::info!(attempt, ?pause, status = ?outcome.as_ref().map(|a| a.status.as_u16()), "retrying upstream call");
             tokio::time::sleep(pause).await;
         }

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use b2b_domain::validation::is_valid_idempotency_key;
 use b2b_platform::db::{is_lock_wait_timeout, is_transient, is_unique_violation};
+use b2b_platform::metrics::IDEMPOTENCY_REQUESTS;
 use b2b_platform::sql::{Exec, Tx};
 use b2b_platform::{ApiError, Clock, Db, args};
 use chrono::{DateTime, Duration, Utc};
@@ -162,8 +163,12 @@ pub async fn replay(
     let Some(claim) = claim else { return Ok(None) };
     match find(db, claim, now).await? {
         Prior::None => Ok(None),
-        Prior::Mismatch => Err(mismatch()),
+        Prior::Mismatch => {
+            count(Some(claim), "mismatch");
+            Err(mismatch())
+        }
         Prior::Replay(status, body) => {
+            count(Some(claim), "replayed");
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             Ok(Some(json_response(status, body, true)))
         }
@@ -247,6 +252,7 @@ pub async fn run_once(
                 store(&mut tx, c, status, &body, now, ttl).await?;
             }
             tx.commit().await.map_err(|e| Claimed::Error(e.into()))?;
+            count(claim, "fresh");
             Ok(json_response(status, body, false))
         }
         .await;
@@ -254,6 +260,9 @@ pub async fn run_once(
             Ok(resp) => return Ok(resp),
             // Refused now; but if a request with this key took effect before, its answer stands.
             Err(Claimed::Error(TxError::Api(e))) => {
+                if matches!(e, ApiError::InFlight) {
+                    count(claim, "in_flight");
+                }
                 if !matches!(e, ApiError::InFlight)
                     && let Some(resp) = replay(db, claim, clock.now()).await?
                 {
@@ -281,10 +290,19 @@ pub async fn run_once(
                     return Ok(resp);
                 }
                 if attempt >= TRIES {
+                    count(claim, "in_flight");
                     return Err(ApiError::InFlight);
                 }
             }
         }
+    }
+}
+
+/// Counts a keyed request's outcome (`idempotency_requests_total`); unkeyed ones are not.
+fn count(claim: Option<&Claim>, outcome: &'static str) {
+    if let Some(c) = claim {
+        metrics::counter!(IDEMPOTENCY_REQUESTS, "scope" => c.scope, "outcome" => outcome)
+            .increment(1);
     }
 }
 

@@ -16,7 +16,7 @@ use axum::response::Response;
 use b2b_platform::cli::Setting;
 use b2b_platform::db::DbOptions;
 use b2b_platform::server::Health;
-use b2b_platform::{Auth, Clock, Db, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,6 +48,8 @@ pub struct Config {
     pub customers_api_timeout: Duration,
     pub idempotency_ttl_hours: i64,
     pub cancellation_window_minutes: i64,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` needs it.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -83,6 +85,7 @@ impl Config {
             customers_api_timeout: Duration::from_millis(timeout_ms),
             idempotency_ttl_hours: ttl,
             cancellation_window_minutes: window,
+            metrics_token: config::metrics_token()?,
         })
     }
 }
@@ -120,6 +123,7 @@ pub fn settings() -> Vec<Setting> {
             &CANCELLATION_WINDOW_MINUTES,
         ),
     ]);
+    all.push(Setting::metrics_token());
     all.extend(Setting::logging());
     all
 }
@@ -139,11 +143,17 @@ pub struct AppState {
     pub clock: Clock,
     pub customers: CustomersClient,
     pub rules: Rules,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
+            metrics: Metrics::new(
+                "orders-api",
+                config.metrics_token.as_deref(),
+                Some(db.clone()),
+            ),
             db,
             auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
             clock: Clock::system(),

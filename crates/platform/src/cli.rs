@@ -113,6 +113,16 @@ impl Setting {
     }
 
     /// `RUST_LOG` and `LOG_FORMAT`, read by every binary (see [`crate::telemetry::init`]).
+    /// `METRICS_TOKEN`, read by [`config::metrics_token`].
+    pub fn metrics_token() -> Self {
+        Self::new(
+            "METRICS_TOKEN",
+            "when set, GET /metrics needs it as a bearer token",
+            "(none: /metrics is open like /health)",
+            format!("at least {} bytes", config::MIN_SECRET_BYTES),
+        )
+    }
+
     pub fn logging() -> [Self; 2] {
         [
             Self::new(

@@ -195,6 +195,18 @@ pub fn secret(name: &str) -> anyhow::Result<String> {
     Ok(v)
 }
 
+/// `METRICS_TOKEN`: when set (at least 32 bytes), `GET /metrics` needs it as a bearer token;
+/// unset or empty, `/metrics` is open like `/health`.
+pub fn metrics_token() -> anyhow::Result<Option<String>> {
+    match std::env::var("METRICS_TOKEN")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => check_secret("METRICS_TOKEN", &v).map(|()| Some(v)),
+        None => Ok(None),
+    }
+}
+
 pub fn check_secret(name: &str, value: &str) -> anyhow::Result<()> {
     if value.len() < MIN_SECRET_BYTES {
         bail!(

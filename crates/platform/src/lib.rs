@@ -1,6 +1,6 @@
 //! The service platform every part of B2B Orders stands on: configuration, the database handle
-//! over MySQL and SQLite, problem+json errors, authentication, telemetry, extractors and server
-//! start-up.
+//! over MySQL and SQLite, problem+json errors, authentication, telemetry, Prometheus metrics, extractors and
+//! server start-up.
 
 pub mod auth;
 pub mod cli;
@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod server;
 pub mod sql;
@@ -19,4 +20,5 @@ pub use clock::Clock;
 pub use db::Db;
 pub use error::{ApiError, Problem, Result};
 pub use extract::{Id, JsonBody};
+pub use metrics::Metrics;
 pub use telemetry::CorrelationId;

@@ -5,7 +5,10 @@ use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
+use axum::extract::FromRef;
+
 use crate::extract::CURSOR_PATTERN;
+use crate::metrics::Metrics;
 
 pub const OPERATOR_JWT: &str = "operator_jwt";
 pub const SERVICE_TOKEN: &str = "service_token";
@@ -121,17 +124,30 @@ pub fn document<S: Clone + Send + Sync + 'static>(
     if let ErrorDocs::Problems { uses_database } = errors {
         add_standard_responses(&mut api, uses_database);
     }
+    crate::metrics::document(&mut api);
     api
 }
 
 /// A service's whole HTTP surface: its routes over `state`, `/openapi.json` and Swagger UI at
-/// `/docs`, and the shared layers of [`crate::server::finish`].
+/// `/docs`, `/metrics` from the state's registry, and the shared layers of
+/// [`crate::server::finish`], all inside the metrics layer.
 pub fn app<S: Clone + Send + Sync + 'static>(
     router: utoipa_axum::router::OpenApiRouter<S>,
     state: S,
     errors: ErrorDocs,
-) -> axum::Router {
+) -> axum::Router
+where
+    Metrics: FromRef<S>,
+{
+    let metrics = Metrics::from_ref(&state);
     let (routes, _) = router.clone().split_for_parts();
     let api = document(router, errors);
-    crate::server::finish(routes.with_state(state).merge(swagger_ui(api)))
+    let routes = routes
+        .with_state(state)
+        .merge(swagger_ui(api))
+        .merge(metrics.routes());
+    crate::server::finish(routes).layer(axum::middleware::from_fn_with_state(
+        metrics,
+        crate::metrics::track,
+    ))
 }

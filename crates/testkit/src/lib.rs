@@ -1,6 +1,8 @@
 //! Test support shared by the services' test suites: a fresh database per test (a temporary
 //! SQLite file always; a new MariaDB/MySQL database when `TEST_MYSQL_URL` is set), servers bound
-//! to port 0, and the secrets the tests sign with.
+//! to port 0, the secrets the tests sign with, and a reader of `/metrics`.
+
+pub mod exposition;
 
 use std::net::SocketAddr;
 

@@ -71,6 +71,7 @@ impl Deployment {
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
             login: customers_api::LoginSettings::default(),
+            metrics_token: None,
         };
         let state = AppState::new(db, &config).expect("state");
         Service {

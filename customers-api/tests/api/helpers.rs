@@ -24,7 +24,12 @@ impl TestApp {
     }
 
     pub async fn on(backend: Backend) -> Self {
-        Self::with_login(backend, customers_api::LoginSettings::default(), None).await
+        Self::start(backend, |_| {}, None).await
+    }
+
+    /// A server whose configuration `tweak` changed first.
+    pub async fn configured(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start(backend, tweak, None).await
     }
 
     /// A server with these log-in settings and, when given, a clock standing at `at`.
@@ -33,15 +38,25 @@ impl TestApp {
         login: customers_api::LoginSettings,
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Self {
+        Self::start(backend, |c| c.login = login, at).await
+    }
+
+    async fn start(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Self {
         let db = TestDb::new(backend).await.seeded().await;
-        let config = Config {
+        let mut config = Config {
             port: 0,
             database_url: db.url.clone(),
             jwt_secret: JWT_SECRET.into(),
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
-            login,
+            login: customers_api::LoginSettings::default(),
+            metrics_token: None,
         };
+        tweak(&mut config);
         let mut state = AppState::new(db.db.clone(), &config).expect("state");
         if let Some(at) = at {
             // The clock stands still: a test's attempts all fall in one budget window.

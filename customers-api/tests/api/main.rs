@@ -7,6 +7,7 @@ mod customers;
 mod helpers;
 mod identity;
 mod login_protection;
+mod metrics;
 mod openapi;
 mod pagination;
 mod replicas;

@@ -50,6 +50,8 @@ pub fn config(customers: &str, orders: &str, policy: RetryPolicy) -> Config {
         customers_api_base: customers.into(),
         orders_api_base: orders.into(),
         policy,
+        metrics_token: None,
+        metrics_emf: false,
     }
 }
 
@@ -82,6 +84,7 @@ impl Apis {
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
             login: customers_api::LoginSettings::default(),
+            metrics_token: None,
         };
         let state = customers_api::AppState::new(pool().await, &customers_config).expect("state");
         let customers = spawn(customers_api::app(state)).await;
@@ -94,6 +97,7 @@ impl Apis {
             customers_api_timeout: Duration::from_secs(5),
             idempotency_ttl_hours: 24,
             cancellation_window_minutes: 10,
+            metrics_token: None,
         };
         let state = orders_api::AppState::new(pool().await, &orders_config).expect("state");
         let orders = spawn(orders_api::app(state)).await;

@@ -7,6 +7,7 @@ mod flow;
 mod helpers;
 mod lambda_events;
 mod logs;
+mod metrics;
 mod openapi;
 mod proxy;
 mod settings;

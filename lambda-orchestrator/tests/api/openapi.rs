@@ -58,6 +58,15 @@ fn the_endpoint_documents_its_credentials_and_every_failure() {
         assert!(responses.contains_key(code), "lacks {code}");
     }
     assert!(doc["paths"]["/health"]["get"]["responses"]["200"].is_object());
+    // Open unless METRICS_TOKEN is set; its 401 is a problem, as on the other parts.
+    let metrics = &doc["paths"]["/metrics"]["get"];
+    assert_eq!(
+        metrics["security"],
+        serde_json::json!([{}, {"metrics_token": []}])
+    );
+    assert!(metrics["responses"]["200"]["content"]["text/plain"].is_object());
+    assert!(metrics["responses"]["401"]["content"]["application/problem+json"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert!(schemes.contains_key("operator_jwt"));
 }

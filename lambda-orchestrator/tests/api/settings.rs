@@ -27,3 +27,9 @@ fn a_huge_deadline_or_retry_setting_stops_start_up() {
     assert_refused(BIN, "UPSTREAM_MAX_BACKOFF_MS", "-5", "from 0 to 60000");
     assert_refused(BIN, "PORT", "0x10", "from 1 to 65535");
 }
+
+#[test]
+fn a_short_metrics_token_or_an_unknown_emf_switch_stops_start_up() {
+    assert_refused(BIN, "METRICS_TOKEN", "short", "at least 32 required");
+    assert_refused(BIN, "METRICS_EMF", "yes", "1 or 0");
+}

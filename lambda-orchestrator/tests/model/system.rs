@@ -170,6 +170,7 @@ impl System {
             service_token: SERVICE_TOKEN.into(),
             jwt_ttl_secs: 3600,
             login: customers_api::LoginSettings::default(),
+            metrics_token: None,
         };
         let state = customers_api::AppState::new(pool().await, &customers_config).expect("state");
         let customers = spawn(customers_api::app(state)).await;
@@ -182,6 +183,7 @@ impl System {
             customers_api_timeout: Duration::from_secs(10),
             idempotency_ttl_hours: 24,
             cancellation_window_minutes: crate::model::WINDOW_MINUTES,
+            metrics_token: None,
         };
         let mut state = orders_api::AppState::new(pool().await, &orders_config).expect("state");
         // A whole second, so timestamps survive every backend's precision unchanged and the
@@ -200,6 +202,8 @@ impl System {
             customers_api_base: customers.clone(),
             orders_api_base: orders.clone(),
             policy: policy(),
+            metrics_token: None,
+            metrics_emf: false,
         };
         let state = lambda_orchestrator::AppState::new(&config).expect("orchestrator state");
         let orchestrator = spawn(lambda_orchestrator::app(state)).await;

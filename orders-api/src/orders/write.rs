@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use axum::http::StatusCode;
 use b2b_domain::order::{CancelDecision, ConfirmDecision, NewOrder, Order, OrderItem, OrderStatus};
 use b2b_domain::order::{cancel_decision, confirm_decision, subtotal};
+use b2b_platform::metrics::ORDERS_REFUSED;
 use b2b_platform::sql::{Arg, Exec, Tx, placeholders};
 use b2b_platform::{ApiError, args};
 use chrono::{DateTime, Duration, Utc};
@@ -116,6 +117,7 @@ pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<O
         .into());
     }
     if !short.is_empty() {
+        metrics::counter!(ORDERS_REFUSED, "reason" => "insufficient_stock").increment(1);
         return Err(ApiError::Products {
             status: StatusCode::CONFLICT,
             code: "INSUFFICIENT_STOCK",

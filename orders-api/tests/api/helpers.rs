@@ -29,6 +29,7 @@ pub fn config(db: &TestDb, customers_api_base: &str, timeout: Duration) -> Confi
         customers_api_timeout: timeout,
         idempotency_ttl_hours: 24,
         cancellation_window_minutes: 10,
+        metrics_token: None,
     }
 }
 
@@ -44,6 +45,7 @@ pub async fn spawn_customers_api(db: &TestDb) -> String {
         service_token: SERVICE_TOKEN.into(),
         jwt_ttl_secs: 3600,
         login: customers_api::LoginSettings::default(),
+        metrics_token: None,
     };
     let state = customers_api::AppState::new(pool, &config).expect("customers-api state");
     spawn(customers_api::app(state)).await

@@ -9,6 +9,7 @@ mod concurrency;
 mod customers_dependency;
 mod idempotency;
 mod identity;
+mod metrics;
 mod openapi;
 mod orders;
 mod polling;

@@ -37,10 +37,13 @@ async fn the_served_document_is_the_generated_one_and_the_committed_one() {
 
 const OPERATOR: &[&str] = &["operator_jwt"];
 const EITHER: &[&str] = &["operator_jwt", "service_token"];
+/// Open, unless METRICS_TOKEN is set.
+const METRICS: &[&str] = &["metrics_token"];
 
 /// (method, path, accepted credentials, success status) of every route in the contract.
-const CONTRACT: [(&str, &str, &[&str], &str); 10] = [
+const CONTRACT: [(&str, &str, &[&str], &str); 11] = [
     ("get", "/health", &[], "200"),
+    ("get", "/metrics", METRICS, "200"),
     ("post", "/products", OPERATOR, "201"),
     ("get", "/products", OPERATOR, "200"),
     ("get", "/products/{id}", OPERATOR, "200"),
