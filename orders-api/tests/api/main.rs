@@ -14,4 +14,5 @@ mod polling;
 mod preconditions;
 mod products;
 mod replay;
+mod rotation;
 mod settings;
