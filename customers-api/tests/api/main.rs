@@ -12,3 +12,4 @@ mod replicas;
 mod security;
 mod settings;
 mod storage;
+mod tls;
