@@ -193,7 +193,8 @@ impl AppState {
             upstream: Upstream::new(
                 &config.customers_api_base,
                 &config.orders_api_base,
-                &config.service_token,
+                // During a rotation the first listed token is the one sent (README).
+                config::primary_secret(&config.service_token),
                 config.policy.clone(),
             )?,
         })

@@ -159,7 +159,8 @@ impl AppState {
             clock: Clock::system(),
             customers: CustomersClient::new(
                 &config.customers_api_base,
-                &config.service_token,
+                // During a rotation the first listed token is the one sent (README).
+                config::primary_secret(&config.service_token),
                 config.customers_api_timeout,
             )
             .context("CUSTOMERS_API_BASE is invalid")?,

@@ -156,7 +156,8 @@ fn secret_if_set(name: &str) -> anyhow::Result<Option<String>> {
     }
 }
 
-/// `JWT_SECRET` and `SERVICE_TOKEN`, each at least 32 bytes; with `dev_fallback` (the all-in-one
+/// `JWT_SECRET` and `SERVICE_TOKEN`, each a comma-separated list of keys of at least 32 bytes
+/// (one key but during a rotation, the first in use); with `dev_fallback` (the all-in-one
 /// `cargo run` only) the documented development values stand in for missing ones, and the log
 /// says so once per process: the all-in-one reads the secrets once per part.
 pub fn secrets(dev_fallback: bool) -> anyhow::Result<(String, String)> {
@@ -207,14 +208,40 @@ pub fn metrics_token() -> anyhow::Result<Option<String>> {
     }
 }
 
+/// Refuses a secret setting any of whose comma-separated entries (the keys in use during a
+/// rotation) is shorter than [`MIN_SECRET_BYTES`]; the line names the variable and the entry.
 pub fn check_secret(name: &str, value: &str) -> anyhow::Result<()> {
-    if value.len() < MIN_SECRET_BYTES {
+    let entries: Vec<&str> = secret_entries(value).collect();
+    for (i, entry) in entries.iter().enumerate() {
+        if entry.len() >= MIN_SECRET_BYTES {
+            continue;
+        }
+        if entries.len() == 1 {
+            bail!(
+                "{name} is too short: {} bytes, at least {MIN_SECRET_BYTES} required",
+                entry.len()
+            );
+        }
         bail!(
-            "{name} is too short: {} bytes, at least {MIN_SECRET_BYTES} required",
-            value.len()
+            "{name} entry {} of {} (comma-separated) is too short: {} bytes, at least {MIN_SECRET_BYTES} required",
+            i + 1,
+            entries.len(),
+            entry.len()
         );
     }
     Ok(())
+}
+
+/// The keys of a secret setting, in order: `JWT_SECRET=new,old` during a rotation. Entries are
+/// taken verbatim (no trimming), so a single secret means exactly what it did before lists.
+pub fn secret_entries(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',')
+}
+
+/// The first key of a secret setting: the one tokens are signed with and the service token
+/// that is sent.
+pub fn primary_secret(value: &str) -> &str {
+    secret_entries(value).next().unwrap_or(value)
 }
 
 /// Parses durations such as `3600`, `90s`, `15m`, `1h`, `2d` into seconds.
@@ -342,5 +369,27 @@ mod tests {
         assert!(check_secret("JWT_SECRET", "short").is_err());
         assert!(check_secret("JWT_SECRET", DEV_JWT_SECRET).is_ok());
         assert!(check_secret("SERVICE_TOKEN", DEV_SERVICE_TOKEN).is_ok());
+    }
+
+    #[test]
+    fn every_entry_of_a_secret_list_is_checked_and_named() {
+        let long = "k".repeat(MIN_SECRET_BYTES);
+        assert!(check_secret("JWT_SECRET", &format!("{long},{DEV_JWT_SECRET}")).is_ok());
+        let msg = refusal(check_secret("JWT_SECRET", &format!("{long},short,{long}")));
+        assert!(
+            msg.contains("JWT_SECRET entry 2 of 3 (comma-separated) is too short: 5 bytes"),
+            "{msg}"
+        );
+        let msg = refusal(check_secret("SERVICE_TOKEN", &format!("{long},")));
+        assert!(msg.contains("SERVICE_TOKEN entry 2 of 2"), "{msg}");
+        let msg = refusal(check_secret("SERVICE_TOKEN", "short"));
+        assert!(msg.contains("SERVICE_TOKEN is too short: 5 bytes"), "{msg}");
+    }
+
+    #[test]
+    fn the_first_entry_is_the_primary_one() {
+        assert_eq!(primary_secret("new,old"), "new");
+        assert_eq!(primary_secret("only"), "only");
+        assert_eq!(secret_entries("a,b,c").count(), 3);
     }
 }

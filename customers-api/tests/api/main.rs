@@ -14,3 +14,4 @@ mod replicas;
 mod security;
 mod settings;
 mod storage;
+mod tls;

@@ -16,4 +16,5 @@ mod polling;
 mod preconditions;
 mod products;
 mod replay;
+mod rotation;
 mod settings;
