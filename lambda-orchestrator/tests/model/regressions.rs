@@ -123,11 +123,13 @@ async fn patch_answers_show_the_patch_they_answer(backend: Backend) {
             product: 1,
             price: None,
             stock: Some(7),
+            tag: None,
         },
         Op::Patch {
             product: 1,
             price: Some(1234),
             stock: Some(2),
+            tag: None,
         },
     ]);
     passes(backend, &vec![batch; 20]).await;
