@@ -14,6 +14,7 @@ mod model;
 mod ops;
 mod regressions;
 mod run;
+mod selftest;
 mod system;
 
 use std::io::Write;
@@ -92,13 +93,14 @@ fn explore(backend: Backend) {
         let t = *total.lock().expect("stats");
         match result {
             Ok(()) => say(&format!(
-                "model [{backend:?}]: seed {seed} passed: {} steps, {} requests, {} documented 503s, {} If-Match PATCHes ({} applied, {} refused 412), {:.1} s",
+                "model [{backend:?}]: seed {seed} passed: {} steps, {} requests, {} documented 503s, {} If-Match PATCHes ({} applied, {} refused 412, {} of them after a read in the same batch), {:.1} s",
                 t.steps,
                 t.requests,
                 t.unavailable,
                 t.if_match_applied + t.if_match_refused,
                 t.if_match_applied,
                 t.if_match_refused,
+                t.raced_refused,
                 started.elapsed().as_secs_f64()
             )),
             Err(TestError::Fail(why, ops)) => {

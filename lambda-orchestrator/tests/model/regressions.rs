@@ -4,7 +4,7 @@
 
 use b2b_testkit::Backend;
 
-use crate::ops::{Line, Op};
+use crate::ops::{Line, Op, Tag};
 use crate::run::run_case;
 use crate::system::System;
 
@@ -16,6 +16,7 @@ b2b_testkit::on_each_backend!(
     hole_4_the_same_lines_in_another_order_replay,
     patch_answers_show_the_patch_they_answer,
     new_a_waiting_cancel_does_not_delay_confirming_another_order,
+    a_correction_read_beside_an_order_applies_or_is_refused,
 );
 
 async fn passes(backend: Backend, ops: &[Op]) {
@@ -164,6 +165,33 @@ async fn new_a_waiting_cancel_does_not_delay_confirming_another_order(backend: B
                 ],
             },
         ]);
+    }
+    passes(backend, &ops).await;
+}
+
+/// A stock correction read (`GET`, its `ETag`) and sent (`PATCH` with `If-Match`) while orders
+/// take the same product, then again with that product locked (MariaDB): a read must not wait
+/// on the lock (the lock is held until the lone read has answered), and the correction applies only when no order linearizes between its
+/// read and its write (412 and nothing written otherwise). A race, so it is sent many times.
+async fn a_correction_read_beside_an_order_applies_or_is_refused(backend: Backend) {
+    let correct = |stock| Op::Patch {
+        product: 0,
+        price: None,
+        stock: Some(stock),
+        tag: Some(Tag::ReadFirst),
+    };
+    let order = Op::Create {
+        customer: 0,
+        lines: vec![line(0, 1)],
+        key: None,
+    };
+    let mut ops = Vec::new();
+    for _ in 0..6 {
+        ops.push(Op::Batch(vec![correct(20), order.clone(), order.clone()]));
+        ops.push(Op::Locked {
+            product: 0,
+            ops: vec![correct(7), order.clone(), Op::Read { product: 0 }],
+        });
     }
     passes(backend, &ops).await;
 }

@@ -30,6 +30,9 @@ pub struct Stats {
     /// `PATCH`es with `If-Match`: applied, refused with 412.
     pub if_match_applied: u32,
     pub if_match_refused: u32,
+    /// Of those refused, the ones whose tag came from a read in the same batch: a write of the
+    /// batch linearized between the two.
+    pub raced_refused: u32,
 }
 
 impl Stats {
@@ -39,6 +42,7 @@ impl Stats {
         self.unavailable += o.unavailable;
         self.if_match_applied += o.if_match_applied;
         self.if_match_refused += o.if_match_refused;
+        self.raced_refused += o.raced_refused;
     }
 }
 
@@ -433,7 +437,10 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
                 {
                     match o.status {
                         200 => stats.if_match_applied += 1,
-                        412 => stats.if_match_refused += 1,
+                        412 => {
+                            stats.if_match_refused += 1;
+                            stats.raced_refused += u32::from(k > 0);
+                        }
                         _ => {}
                     }
                 }
