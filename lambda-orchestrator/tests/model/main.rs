@@ -6,8 +6,8 @@
 //! Bounded by the environment: `MODEL_CASES` cases per seed (default 128), `MODEL_STEPS` steps
 //! at most per case (default 20), `MODEL_SEED` to run one seed only (default: the fixed seed
 //! and one fresh seed, both printed), `MODEL_SHRINK_SECS` for shrinking (default 300),
-//! `MODEL_WITHOUT=reorder,cancel,delete,orchestrate,patch,ifmatch,advance,batch,locks` to leave kinds of
-//! step out. See RELIABILITY.md for the long run.
+//! `MODEL_WITHOUT=reorder,cancel,delete,orchestrate,patch,ifmatch,advance,batch,locks` to
+//! leave kinds of step out. See RELIABILITY.md for the long run.
 
 mod check;
 mod model;
