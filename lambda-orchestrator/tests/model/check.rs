@@ -6,14 +6,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use crate::model::{Model, WINDOW_MINUTES, check_order_json};
+use crate::model::{Model, WINDOW_MINUTES, check_order_json, etag};
 use crate::system::{Call, Observed, System};
+
+/// A product as `GET /products/:id` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub price: i64,
+    pub stock: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub etag: Option<String>,
+}
 
 /// A case's rows as the APIs show them.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    /// id → (price, stock).
-    pub products: BTreeMap<i64, (i64, i64)>,
+    pub products: BTreeMap<i64, Shown>,
     /// id → the order as `GET /orders` shows it.
     pub orders: BTreeMap<i64, Value>,
 }
@@ -22,9 +30,17 @@ impl Snapshot {
     pub async fn read(sys: &System, model: &Model) -> Self {
         let mut products = BTreeMap::new();
         for p in &model.products {
-            let v = sys.product(p.id).await;
+            let (v, etag) = sys.product(p.id).await;
             let num = |f: &str| v[f].as_i64().expect("a number");
-            products.insert(p.id, (num("price_cents"), num("stock")));
+            products.insert(
+                p.id,
+                Shown {
+                    price: num("price_cents"),
+                    stock: num("stock"),
+                    updated_at: timestamp(&v["updated_at"]),
+                    etag,
+                },
+            );
         }
         let mut orders = BTreeMap::new();
         for c in &model.customers {
@@ -39,11 +55,17 @@ impl Snapshot {
 /// Whether the model's state is the database's.
 pub fn agrees(model: &Model, snap: &Snapshot) -> Result<(), String> {
     for p in &model.products {
-        let got = snap.products.get(&p.id).copied();
-        if got != Some((p.price, p.stock)) {
+        let want = Shown {
+            price: p.price,
+            stock: p.stock,
+            updated_at: Some(p.updated_at),
+            etag: Some(etag(p.version)),
+        };
+        let got = snap.products.get(&p.id);
+        if got != Some(&want) {
             return Err(format!(
-                "product {}: (price, stock) is {got:?} in the database, the model says ({}, {})",
-                p.id, p.price, p.stock
+                "product {}: GET shows {got:?}, the model says {want:?}",
+                p.id
             ));
         }
     }
@@ -68,7 +90,7 @@ fn timestamp(v: &Value) -> Option<DateTime<Utc>> {
 
 /// Invariants of the database alone, and of its change since the previous step.
 pub fn invariants(model: &Model, before: Option<&Snapshot>, now: &Snapshot) -> Result<(), String> {
-    for (id, (_, stock)) in &now.products {
+    for (id, Shown { stock, .. }) in &now.products {
         if *stock < 0 {
             return Err(format!("product {id}: negative stock {stock}"));
         }
@@ -83,7 +105,7 @@ pub fn invariants(model: &Model, before: Option<&Snapshot>, now: &Snapshot) -> R
             .filter(|i| i["product_id"] == p.id)
             .map(|i| i["qty"].as_i64().unwrap_or(0))
             .sum();
-        let stock = now.products[&p.id].1;
+        let stock = now.products[&p.id].stock;
         if p.initial != stock + held {
             return Err(format!(
                 "product {}: stock not conserved: initial {} != stock {stock} + held by live orders {held}",
@@ -145,25 +167,20 @@ fn contended(calls: &[Call], i: usize) -> bool {
 }
 
 /// Finds an order of the batch's calls that explains every answer on the model and ends in
-/// the database's state; returns that state.
+/// the database's state; returns that state. `after[i]`: the call that call `i` was sent after
+/// (the read before a conditional `PATCH`), which must come first.
 pub fn linearize(
     model: &Model,
     calls: &[Call],
+    after: &[Option<usize>],
     obs: &[Observed],
     snap: &Snapshot,
 ) -> Result<Model, String> {
     let mut best: (usize, String) = (0, String::new());
     let mut db_mismatch = None;
     let mut order = Vec::new();
-    let found = search(
-        model,
-        calls,
-        obs,
-        snap,
-        &mut order,
-        &mut best,
-        &mut db_mismatch,
-    );
+    let batch = Batch { calls, after, obs };
+    let found = search(model, &batch, snap, &mut order, &mut best, &mut db_mismatch);
     found.ok_or_else(|| match db_mismatch {
         Some(why) => format!("the answers fit the model but the database does not: {why}"),
         None if calls.len() == 1 => best.1,
@@ -176,15 +193,22 @@ pub fn linearize(
     })
 }
 
+/// The calls of a step, what each was sent after, and their answers.
+struct Batch<'a> {
+    calls: &'a [Call],
+    after: &'a [Option<usize>],
+    obs: &'a [Observed],
+}
+
 fn search(
     model: &Model,
-    calls: &[Call],
-    obs: &[Observed],
+    batch: &Batch<'_>,
     snap: &Snapshot,
     order: &mut Vec<usize>,
     best: &mut (usize, String),
     db_mismatch: &mut Option<String>,
 ) -> Option<Model> {
+    let Batch { calls, after, obs } = *batch;
     if order.len() == calls.len() {
         return match agrees(model, snap) {
             Ok(()) => Some(model.clone()),
@@ -195,14 +219,14 @@ fn search(
         };
     }
     for i in 0..calls.len() {
-        if order.contains(&i) {
+        if order.contains(&i) || after[i].is_some_and(|a| !order.contains(&a)) {
             continue;
         }
         let mut next = model.clone();
         match next.apply(&calls[i], &obs[i], contended(calls, i)) {
             Ok(()) => {
                 order.push(i);
-                let found = search(&next, calls, obs, snap, order, best, db_mismatch);
+                let found = search(&next, batch, snap, order, best, db_mismatch);
                 order.pop();
                 if found.is_some() {
                     return found;

@@ -6,14 +6,15 @@
 //! Bounded by the environment: `MODEL_CASES` cases per seed (default 128), `MODEL_STEPS` steps
 //! at most per case (default 20), `MODEL_SEED` to run one seed only (default: the fixed seed
 //! and one fresh seed, both printed), `MODEL_SHRINK_SECS` for shrinking (default 300),
-//! `MODEL_WITHOUT=reorder,cancel,delete,orchestrate,patch,advance,batch,locks` to leave kinds of
-//! step out. See RELIABILITY.md for the long run.
+//! `MODEL_WITHOUT=reorder,cancel,delete,orchestrate,patch,ifmatch,advance,batch,locks` to
+//! leave kinds of step out. See RELIABILITY.md for the long run.
 
 mod check;
 mod model;
 mod ops;
 mod regressions;
 mod run;
+mod selftest;
 mod system;
 
 use std::io::Write;
@@ -86,19 +87,20 @@ fn explore(backend: Backend) {
             let stats = rt
                 .block_on(run_case(&sys, &ops))
                 .map_err(TestCaseError::fail)?;
-            let mut t = total.lock().expect("stats");
-            t.steps += stats.steps;
-            t.requests += stats.requests;
-            t.unavailable += stats.unavailable;
+            total.lock().expect("stats").add(&stats);
             Ok(())
         });
         let t = *total.lock().expect("stats");
         match result {
             Ok(()) => say(&format!(
-                "model [{backend:?}]: seed {seed} passed: {} steps, {} requests, {} documented 503s, {:.1} s",
+                "model [{backend:?}]: seed {seed} passed: {} steps, {} requests, {} documented 503s, {} If-Match PATCHes ({} applied, {} refused 412, {} of them after a read in the same batch), {:.1} s",
                 t.steps,
                 t.requests,
                 t.unavailable,
+                t.if_match_applied + t.if_match_refused,
+                t.if_match_applied,
+                t.if_match_refused,
+                t.raced_refused,
                 started.elapsed().as_secs_f64()
             )),
             Err(TestError::Fail(why, ops)) => {

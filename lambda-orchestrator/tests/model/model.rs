@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::system::{Call, Observed};
+use crate::system::{Call, Observed, Precondition};
 
 pub const WINDOW_MINUTES: i64 = 10;
 /// SUITE.md: a key that took effect answers the same envelope even after an operator cancelled
@@ -22,6 +22,43 @@ pub struct Product {
     pub initial: i64,
     /// Its stock was written absolutely (conservation no longer holds from `initial`).
     pub written: bool,
+    /// What its `ETag` names: one more for every write of its row (a `PATCH`, an order taking
+    /// its stock, a cancel giving it back), never for a refusal.
+    pub version: i64,
+    /// The orders-api clock at its last write.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Product {
+    /// A product as `POST /products` made it now.
+    pub fn new(id: i64, price: i64, stock: i64, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            price,
+            stock,
+            initial: stock,
+            written: false,
+            version: 1,
+            updated_at: now,
+        }
+    }
+
+    fn write(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+}
+
+/// The strong entity tag of a product version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Whether `If-Match: value` lets a write of a product at `version` through (RFC 9110
+/// §13.1.1: `*`, or a strong tag equal to the current one; a weak tag never matches).
+fn precondition_holds(value: &str, version: i64) -> bool {
+    let current = etag(version);
+    value.trim() == "*" || value.split(',').map(str::trim).any(|t| t == current)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -151,6 +188,42 @@ pub fn check_order_json(json: &Value, o: &Order) -> Check {
     Ok(())
 }
 
+/// A product answer (`GET`, `PATCH` 200) against the model's product: its fields, and an
+/// `ETag` naming exactly the model's version.
+pub fn check_product_answer(obs: &Observed, p: &Product) -> Check {
+    ensure(obs.status == 200 && !obs.replayed, || {
+        format!(
+            "product {}: expected 200, got {} {}",
+            p.id, obs.status, obs.text
+        )
+    })?;
+    let want = (
+        json!(p.id),
+        json!(p.price),
+        json!(p.stock),
+        Some(p.updated_at),
+    );
+    let got = (
+        obs.json["id"].clone(),
+        obs.json["price_cents"].clone(),
+        obs.json["stock"].clone(),
+        timestamp(&obs.json["updated_at"]),
+    );
+    ensure(got == want, || {
+        format!(
+            "product {}: (id, price, stock, updated_at) is {got:?}, the model says {want:?}",
+            p.id
+        )
+    })?;
+    let tag = etag(p.version);
+    ensure(obs.etag.as_deref() == Some(tag.as_str()), || {
+        format!(
+            "product {}: ETag {:?}, the model says {tag} (price {}, stock {})",
+            p.id, obs.etag, p.price, p.stock
+        )
+    })
+}
+
 /// The orchestrator's summary of a confirmed order.
 fn order_summary(o: &Order) -> Value {
     let items: Vec<Value> = o
@@ -236,6 +309,10 @@ impl Model {
 
     fn product_mut(&mut self, id: i64) -> Option<&mut Product> {
         self.products.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn product(&self, id: i64) -> Option<&Product> {
+        self.products.iter().find(|p| p.id == id)
     }
 
     fn customer(&self, id: i64) -> Option<&Customer> {
@@ -340,9 +417,11 @@ impl Model {
     }
 
     fn take_stock(&mut self, lines: &[(i64, i64)]) {
+        let now = self.now;
         for &(product, qty) in lines {
             if let Some(p) = self.product_mut(product) {
                 p.stock -= qty;
+                p.write(now);
             }
         }
     }
@@ -412,12 +491,28 @@ impl Model {
                     Ok(())
                 }
             }
+            Call::Read { product } => {
+                check_product_answer(obs, self.product(*product).expect("a case's product"))
+            }
             Call::Patch {
                 product,
                 price,
                 stock,
+                if_match,
             } => {
+                let now = self.now;
                 let p = self.product_mut(*product).expect("a case's product");
+                let applies = match if_match {
+                    None => true,
+                    Some(Precondition::Sent(v)) => precondition_holds(v, p.version),
+                    Some(Precondition::OfTheRead) => {
+                        return Err("a PATCH with an unresolved If-Match".to_owned());
+                    }
+                };
+                if !applies {
+                    // Nothing is written: the snapshot after the step proves it.
+                    return problem(obs, 412, "PRECONDITION_FAILED");
+                }
                 if let Some(v) = price {
                     p.price = *v;
                 }
@@ -425,18 +520,8 @@ impl Model {
                     p.stock = *v;
                     p.written = true;
                 }
-                let (want_price, want_stock) = (p.price, p.stock);
-                ensure(
-                    obs.status == 200
-                        && obs.json["price_cents"] == want_price
-                        && obs.json["stock"] == want_stock,
-                    || {
-                        format!(
-                            "expected 200 with price {want_price} stock {want_stock}, got {} {}",
-                            obs.status, obs.text
-                        )
-                    },
-                )
+                p.write(now);
+                check_product_answer(obs, p)
             }
         }
     }
@@ -545,6 +630,7 @@ impl Model {
             for i in items {
                 if let Some(p) = self.product_mut(i.product) {
                     p.stock += i.qty;
+                    p.write(now);
                 }
             }
         }

@@ -53,11 +53,17 @@ pub enum Op {
     DeleteCustomer {
         customer: u8,
     },
-    /// `PATCH /products/:id` (an absolute stock write when `stock` is set).
+    /// `GET /products/:id`: the client learns the product's `ETag`.
+    Read {
+        product: u8,
+    },
+    /// `PATCH /products/:id` (an absolute stock write when `stock` is set), with an `If-Match`
+    /// when `tag` is set.
     Patch {
         product: u8,
         price: Option<i64>,
         stock: Option<i64>,
+        tag: Option<Tag>,
     },
     /// Moves the orders-api clock.
     Advance {
@@ -73,6 +79,21 @@ pub enum Op {
     },
 }
 
+/// Where a conditional `PATCH` takes its `If-Match` from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    /// The last `ETag` the case's client was given for the product (by its creation, a read
+    /// or a `PATCH`): stale once anything wrote the product since.
+    Last,
+    /// A `GET` of the product just before, in the same task: stale only if a write of the
+    /// same batch comes between the two.
+    ReadFirst,
+    /// `*`: any existing product.
+    Star,
+    /// `W/` and the last tag: a weak tag never matches (strong comparison).
+    Weak,
+}
+
 /// Which kinds of step a run generates (`MODEL_WITHOUT=reorder,delete,…` turns some off, to
 /// look past a known failure).
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +103,7 @@ pub struct Mix {
     pub delete: bool,
     pub orchestrate: bool,
     pub patch: bool,
+    pub ifmatch: bool,
     pub advance: bool,
     pub batch: bool,
     pub locks: bool,
@@ -95,6 +117,7 @@ impl Mix {
             delete: true,
             orchestrate: true,
             patch: true,
+            ifmatch: true,
             advance: true,
             batch: true,
             locks,
@@ -110,11 +133,12 @@ impl Mix {
                 "delete" => self.delete = false,
                 "orchestrate" => self.orchestrate = false,
                 "patch" => self.patch = false,
+                "ifmatch" => self.ifmatch = false,
                 "advance" => self.advance = false,
                 "batch" => self.batch = false,
                 "locks" => self.locks = false,
                 other => panic!(
-                    "MODEL_WITHOUT: unknown kind {other:?} (reorder, cancel, delete, orchestrate, patch, advance, batch, locks)"
+                    "MODEL_WITHOUT: unknown kind {other:?} (reorder, cancel, delete, orchestrate, patch, ifmatch, advance, batch, locks)"
                 ),
             }
         }
@@ -165,20 +189,37 @@ fn request(mix: Mix) -> BoxedStrategy<Op> {
     let delete = customer()
         .prop_map(|customer| Op::DeleteCustomer { customer })
         .boxed();
-    let patch = (
-        0..PRODUCTS as u8,
-        prop::option::of(prop::sample::select(vec![100i64, 1234])),
-        prop::option::of(prop::sample::select(vec![0i64, 2, 7, 20])),
-    )
-        .prop_map(|(product, price, stock)| Op::Patch {
-            product,
-            price,
-            stock: if price.is_none() && stock.is_none() {
-                Some(7)
-            } else {
-                stock
-            },
-        })
+    let patch = |tag: BoxedStrategy<Option<Tag>>| {
+        (
+            0..PRODUCTS as u8,
+            prop::option::of(prop::sample::select(vec![100i64, 1234])),
+            prop::option::of(prop::sample::select(vec![0i64, 2, 7, 20])),
+            tag,
+        )
+            .prop_map(|(product, price, stock, tag)| Op::Patch {
+                product,
+                price,
+                stock: if price.is_none() && stock.is_none() {
+                    Some(7)
+                } else {
+                    stock
+                },
+                tag,
+            })
+            .boxed()
+    };
+    let tag = prop_oneof![
+        3 => Just(Tag::Last),
+        3 => Just(Tag::ReadFirst),
+        1 => Just(Tag::Star),
+        1 => Just(Tag::Weak),
+    ]
+    .prop_map(Some)
+    .boxed();
+    let tagged_patch = patch(tag);
+    let patch = patch(Just(None).boxed());
+    let read = (0..PRODUCTS as u8)
+        .prop_map(|product| Op::Read { product })
         .boxed();
     let w = |on: bool, weight: u32| if on { weight } else { 0 };
     weighted(vec![
@@ -190,6 +231,8 @@ fn request(mix: Mix) -> BoxedStrategy<Op> {
         (w(mix.orchestrate, 2), retry_orchestrate),
         (w(mix.delete, 1), delete),
         (w(mix.patch, 1), patch),
+        (w(mix.patch && mix.ifmatch, 2), tagged_patch),
+        (w(mix.ifmatch, 1), read),
     ])
 }
 

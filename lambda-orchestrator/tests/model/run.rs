@@ -9,9 +9,10 @@ use b2b_testkit::Backend;
 use sqlx::Connection;
 
 use crate::check::{Snapshot, invariants, linearize, must_be_prompt};
+use crate::model::etag;
 use crate::model::{Customer, Model, Product};
-use crate::ops::{CUSTOMERS, Line, Op, PRODUCTS, UNKNOWN};
-use crate::system::{Call, Observed, System};
+use crate::ops::{CUSTOMERS, Line, Op, PRODUCTS, Tag, UNKNOWN};
+use crate::system::{Call, Observed, Precondition, System};
 
 /// How long a request that no held lock stands in the way of may take (the services wait
 /// `LOCK_WAIT_SECS` = 5 s on a row lock).
@@ -26,6 +27,23 @@ pub struct Stats {
     pub steps: usize,
     pub requests: usize,
     pub unavailable: u32,
+    /// `PATCH`es with `If-Match`: applied, refused with 412.
+    pub if_match_applied: u32,
+    pub if_match_refused: u32,
+    /// Of those refused, the ones whose tag came from a read in the same batch: a write of the
+    /// batch linearized between the two.
+    pub raced_refused: u32,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Self) {
+        self.steps += o.steps;
+        self.requests += o.requests;
+        self.unavailable += o.unavailable;
+        self.if_match_applied += o.if_match_applied;
+        self.if_match_refused += o.if_match_refused;
+        self.raced_refused += o.raced_refused;
+    }
 }
 
 /// One case's ids and keys, and the last request sent under each key.
@@ -35,6 +53,8 @@ struct Case {
     customers: Vec<i64>,
     sent_creates: BTreeMap<u8, (i64, Vec<(i64, i64)>)>,
     sent_orchestrations: BTreeMap<u8, (i64, Vec<(i64, i64)>)>,
+    /// Product id → the last `ETag` the client was given for it.
+    tags: BTreeMap<i64, String>,
 }
 
 impl Case {
@@ -63,8 +83,44 @@ impl Case {
         self.customers[usize::from(c) % CUSTOMERS]
     }
 
-    /// The call a generated request stands for here, if it stands for one yet.
-    fn resolve(&mut self, op: &Op, model: &Model) -> Option<Call> {
+    /// The calls a generated request stands for here (sent one after the other), if it
+    /// stands for any yet.
+    fn resolve(&mut self, op: &Op, model: &Model) -> Option<Vec<Call>> {
+        if let Op::Patch {
+            product,
+            price,
+            stock,
+            tag: Some(tag),
+        } = op
+        {
+            let product = self.products[usize::from(*product) % PRODUCTS];
+            let last = || self.tags.get(&product).cloned().expect("a tag per product");
+            let patch = |p: Precondition| Call::Patch {
+                product,
+                price: *price,
+                stock: *stock,
+                if_match: Some(p),
+            };
+            return Some(match tag {
+                Tag::Last => vec![patch(Precondition::Sent(last()))],
+                Tag::Star => vec![patch(Precondition::Sent("*".to_owned()))],
+                Tag::Weak => vec![patch(Precondition::Sent(format!("W/{}", last())))],
+                Tag::ReadFirst => vec![Call::Read { product }, patch(Precondition::OfTheRead)],
+            });
+        }
+        self.resolve_one(op, model).map(|c| vec![c])
+    }
+
+    /// What the client learns from an answer: the product's new `ETag`.
+    fn learn(&mut self, call: &Call, obs: &Observed) {
+        if let (Call::Read { product } | Call::Patch { product, .. }, 200, Some(tag)) =
+            (call, obs.status, &obs.etag)
+        {
+            self.tags.insert(*product, tag.clone());
+        }
+    }
+
+    fn resolve_one(&mut self, op: &Op, model: &Model) -> Option<Call> {
         let rotated = |lines: &[(i64, i64)], by: u8| {
             let mut l = lines.to_vec();
             let n = l.len();
@@ -136,28 +192,36 @@ impl Case {
             Op::DeleteCustomer { customer } => Call::DeleteCustomer {
                 customer: self.customer(*customer),
             },
+            Op::Read { product } => Call::Read {
+                product: self.products[usize::from(*product) % PRODUCTS],
+            },
             Op::Patch {
                 product,
                 price,
                 stock,
+                tag: _,
             } => Call::Patch {
                 product: self.products[usize::from(*product) % PRODUCTS],
                 price: *price,
                 stock: *stock,
+                if_match: None,
             },
             Op::Advance { .. } | Op::Batch(_) | Op::Locked { .. } => return None,
         })
     }
 }
 
-/// Sends `calls` all at once; with `lock`, while another connection holds that product's row
-/// (`SELECT … FOR UPDATE`), released once every call in `prompt` has answered or `PROMPT` is
-/// up. Returns the answers in call order.
+/// The tasks' answers, each task's calls as sent with their answers.
+type Answers = Vec<Vec<(Call, Observed)>>;
+
+/// Sends `tasks` all at once (the calls of a task one after the other); with `lock`, while
+/// another connection holds that product's row (`SELECT … FOR UPDATE`), released once every
+/// task in `prompt` has answered or `PROMPT` is up. Returns the answers in task order.
 async fn send_all(
     sys: &System,
-    calls: &[Call],
+    tasks: &[Vec<Call>],
     lock: Option<(i64, Vec<bool>)>,
-) -> (Vec<Observed>, Option<String>) {
+) -> (Answers, Option<String>) {
     let mut waits = None;
     let mut holder = None;
     if let Some((product, _)) = &lock {
@@ -176,14 +240,15 @@ async fn send_all(
         holder = Some(conn);
     }
     let started = tokio::time::Instant::now();
+    let calls = tasks;
     let mut tasks: Vec<_> = calls
         .iter()
         .map(|c| {
             let (sys, c) = (sys.clone(), c.clone());
-            tokio::spawn(async move { sys.call(&c).await })
+            tokio::spawn(async move { sys.run_task(&c).await })
         })
         .collect();
-    let mut answers: Vec<Option<Observed>> = vec![None; calls.len()];
+    let mut answers: Vec<Option<Vec<(Call, Observed)>>> = vec![None; calls.len()];
     if let (Some((_, prompt)), Some(mut conn)) = (lock, holder) {
         let deadline = started + PROMPT;
         for (i, task) in tasks.iter_mut().enumerate() {
@@ -251,30 +316,35 @@ async fn lock_waits(sys: &System) -> Option<String> {
     Some(out.join("\n"))
 }
 
-fn describe(calls: &[Call], obs: &[Observed]) -> String {
-    calls
-        .iter()
-        .zip(obs)
-        .map(|(c, o)| format!("      {c:?} -> {}", o.brief()))
-        .collect::<Vec<_>>()
-        .join("\n")
+fn describe(answers: &Answers) -> String {
+    let mut out = Vec::new();
+    for task in answers {
+        for (i, (c, o)) in task.iter().enumerate() {
+            let then = if i > 0 { "  then " } else { "" };
+            out.push(format!("      {then}{c:?} -> {}", o.brief()));
+        }
+    }
+    out.join("\n")
 }
 
 /// Runs one case on `sys`.
 pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
     let tag = sys.serial();
     let mut products = Vec::new();
+    let mut tags = BTreeMap::new();
     for (i, (price, stock)) in PRICES.iter().zip(STOCKS).enumerate() {
-        let id = sys
+        let (id, etag_got) = sys
             .new_product(&format!("M{tag}-P{i}"), *price, stock)
             .await;
-        products.push(Product {
-            id,
-            price: *price,
-            stock,
-            initial: stock,
-            written: false,
-        });
+        let product = Product::new(id, *price, stock, sys.now());
+        let want = etag(product.version);
+        if etag_got.as_deref() != Some(want.as_str()) {
+            return Err(format!(
+                "POST /products answered ETag {etag_got:?} for a new product, not {want}"
+            ));
+        }
+        tags.insert(id, want);
+        products.push(product);
     }
     let mut customers = Vec::new();
     for i in 0..CUSTOMERS {
@@ -291,6 +361,7 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
         customers: customers.iter().map(|c| c.id).collect(),
         sent_creates: BTreeMap::new(),
         sent_orchestrations: BTreeMap::new(),
+        tags,
     };
     let mut model = Model::new(sys.now(), products, customers);
     let mut snapshot: Option<Snapshot> = None;
@@ -312,27 +383,69 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             Op::Locked { product, ops } => (ops.iter().collect(), Some(usize::from(*product))),
             single => (vec![single], None),
         };
-        let calls: Vec<Call> = requests
+        let tasks: Vec<Vec<Call>> = requests
             .iter()
             .filter_map(|op| case.resolve(op, &model))
             .collect();
-        if calls.is_empty() {
+        if tasks.is_empty() {
             transcript.push(format!("  {n}: {op:?}: nothing to do yet"));
             continue;
         }
+        // Which calls must answer promptly: a call waits behind any call of its task before it.
         let lock = lock.filter(|_| sys.backend() == Backend::MySql).map(|p| {
             let id = case.products[p % PRODUCTS];
-            (id, must_be_prompt(&model, &calls, id))
+            let planned: Vec<Call> = tasks.iter().flatten().cloned().collect();
+            let mut flags = must_be_prompt(&model, &planned, id).into_iter();
+            let per_call: Vec<Vec<bool>> = tasks
+                .iter()
+                .map(|t| {
+                    let mut ok = true;
+                    t.iter()
+                        .map(|_| {
+                            ok &= flags.next().expect("a flag per call");
+                            ok
+                        })
+                        .collect()
+                })
+                .collect();
+            (id, per_call)
         });
-        let prompt = lock.as_ref().map(|(_, p)| p.clone());
+        let wait_for = lock
+            .as_ref()
+            .map(|(id, p)| (*id, p.iter().map(|t| t.iter().all(|&b| b)).collect()));
         let what = match &lock {
             Some((id, _)) => format!("locked batch (product {id} held)"),
-            None if calls.len() > 1 => "batch".to_owned(),
+            None if tasks.len() > 1 => "batch".to_owned(),
             None => "request".to_owned(),
         };
-        let (obs, waits) = send_all(sys, &calls, lock.clone()).await;
-        transcript.push(format!("  {n}: {what}\n{}", describe(&calls, &obs)));
+        let (answers, waits) = send_all(sys, &tasks, wait_for).await;
+        transcript.push(format!("  {n}: {what}\n{}", describe(&answers)));
         transcript.extend(waits);
+        let mut calls = Vec::new();
+        let mut after = Vec::new();
+        let mut obs = Vec::new();
+        let mut prompt = Vec::new();
+        for (t, task) in answers.iter().enumerate() {
+            for (k, (c, o)) in task.iter().enumerate() {
+                after.push((k > 0).then(|| calls.len() - 1));
+                calls.push(c.clone());
+                obs.push(o.clone());
+                prompt.push(lock.as_ref().is_some_and(|(_, p)| p[t][k]));
+                if let Call::Patch {
+                    if_match: Some(_), ..
+                } = c
+                {
+                    match o.status {
+                        200 => stats.if_match_applied += 1,
+                        412 => {
+                            stats.if_match_refused += 1;
+                            stats.raced_refused += u32::from(k > 0);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
         stats.steps += 1;
         stats.requests += calls.len();
         let fail = |why: String, transcript: &[String]| {
@@ -347,9 +460,7 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
                 &transcript,
             );
         }
-        if let Some(prompt) = &prompt
-            && let Some(i) = (0..calls.len()).find(|&i| prompt[i] && obs[i].elapsed > PROMPT)
-        {
+        if let Some(i) = (0..calls.len()).find(|&i| prompt[i] && obs[i].elapsed > PROMPT) {
             return fail(
                 format!(
                     "request {i} ({:?}) took {} ms while product {} was locked: it must answer promptly (its rows are not behind that lock, or its key already has an outcome)",
@@ -361,7 +472,7 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             );
         }
         let now = Snapshot::read(sys, &model).await;
-        model = match linearize(&model, &calls, &obs, &now) {
+        model = match linearize(&model, &calls, &after, &obs, &now) {
             Ok(m) => m,
             Err(why) => return fail(why, &transcript),
         };
@@ -369,6 +480,9 @@ pub async fn run_case(sys: &System, ops: &[Op]) -> Result<Stats, String> {
             return fail(why, &transcript);
         }
         snapshot = Some(now);
+        for (c, o) in calls.iter().zip(&obs) {
+            case.learn(c, o);
+        }
     }
     stats.unavailable = model.unavailable;
     Ok(stats)

@@ -37,11 +37,26 @@ pub enum Call {
     DeleteCustomer {
         customer: i64,
     },
+    /// `GET /products/:id`: what a client reads before a conditional correction.
+    Read {
+        product: i64,
+    },
     Patch {
         product: i64,
         price: Option<i64>,
         stock: Option<i64>,
+        if_match: Option<Precondition>,
     },
+}
+
+/// The `If-Match` of a `PATCH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// This value, as sent.
+    Sent(String),
+    /// The `ETag` of the read just before it in the same task: known only once that read has
+    /// answered, so [`System::run_task`] turns it into [`Precondition::Sent`].
+    OfTheRead,
 }
 
 impl Call {
@@ -53,7 +68,7 @@ impl Call {
             }
             Self::Cancel { order } => order_products(*order),
             Self::Patch { product, .. } => vec![*product],
-            Self::Confirm { .. } | Self::DeleteCustomer { .. } => Vec::new(),
+            Self::Confirm { .. } | Self::DeleteCustomer { .. } | Self::Read { .. } => Vec::new(),
         }
     }
 
@@ -75,6 +90,7 @@ pub struct Observed {
     pub replayed: bool,
     pub retry_after: bool,
     pub correlation: Option<String>,
+    pub etag: Option<String>,
     pub text: String,
     pub json: Value,
     pub elapsed: Duration,
@@ -113,6 +129,15 @@ impl Observed {
             .or_else(|| self.json.pointer("/data/order/status"))
         {
             s.push_str(&format!(" {st}"));
+        }
+        if let Some(tag) = &self.etag {
+            s.push_str(&format!(" etag={tag}"));
+        }
+        if self.json.get("stock").is_some() {
+            s.push_str(&format!(
+                " price={} stock={}",
+                self.json["price_cents"], self.json["stock"]
+            ));
         }
         s.push_str(&format!(" ({} ms)", self.elapsed.as_millis()));
         s
@@ -260,6 +285,7 @@ impl System {
         let replayed = header("idempotent-replayed").is_some_and(|v| v == "true");
         let retry_after = header("retry-after").is_some();
         let correlation = header("x-correlation-id");
+        let etag = header("etag");
         let text = resp.text().await.expect("a body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Observed {
@@ -267,6 +293,7 @@ impl System {
             replayed,
             retry_after,
             correlation,
+            etag,
             text,
             json,
             elapsed: started.elapsed(),
@@ -328,10 +355,14 @@ impl System {
                 Method::DELETE,
                 format!("{}/customers/{customer}", inner.customers),
             ),
+            Call::Read { product } => {
+                self.request(Method::GET, format!("{}/products/{product}", inner.orders))
+            }
             Call::Patch {
                 product,
                 price,
                 stock,
+                if_match,
             } => {
                 let mut body = serde_json::Map::new();
                 if let Some(p) = price {
@@ -340,14 +371,52 @@ impl System {
                 if let Some(s) = stock {
                     body.insert("stock".into(), json!(s));
                 }
-                self.request(
+                let req = self.request(
                     Method::PATCH,
                     format!("{}/products/{product}", inner.orders),
-                )
-                .json(&body)
+                );
+                let req = match if_match {
+                    None => req,
+                    Some(Precondition::Sent(v)) => req.header("if-match", v),
+                    Some(Precondition::OfTheRead) => {
+                        panic!("a PATCH sent before the read its If-Match comes from")
+                    }
+                };
+                req.json(&body)
             }
         };
         self.send(req).await
+    }
+
+    /// Sends the calls of one task one after the other (a read, then the `PATCH` with its
+    /// `ETag`); returns the calls as sent, with their answers. A read that answered no `ETag`
+    /// ends the task: there is no tag to send.
+    pub async fn run_task(&self, task: &[Call]) -> Vec<(Call, Observed)> {
+        let mut done: Vec<(Call, Observed)> = Vec::new();
+        for call in task {
+            let call = match call {
+                Call::Patch {
+                    product,
+                    price,
+                    stock,
+                    if_match: Some(Precondition::OfTheRead),
+                } => {
+                    let Some(tag) = done.last().and_then(|(_, o)| o.etag.clone()) else {
+                        break;
+                    };
+                    Call::Patch {
+                        product: *product,
+                        price: *price,
+                        stock: *stock,
+                        if_match: Some(Precondition::Sent(tag)),
+                    }
+                }
+                other => other.clone(),
+            };
+            let obs = self.call(&call).await;
+            done.push((call, obs));
+        }
+        done
     }
 
     async fn ok_json(&self, req: RequestBuilder, status: u16) -> Value {
@@ -356,14 +425,14 @@ impl System {
         obs.json
     }
 
-    /// A new product; returns its id.
-    pub async fn new_product(&self, sku: &str, price: i64, stock: i64) -> i64 {
+    /// A new product; returns its id and the `ETag` of the answer.
+    pub async fn new_product(&self, sku: &str, price: i64, stock: i64) -> (i64, Option<String>) {
         let req = self
             .request(Method::POST, format!("{}/products", self.0.orders))
             .json(&json!({"sku": sku, "name": sku, "price_cents": price, "stock": stock}));
-        self.ok_json(req, 201).await["id"]
-            .as_i64()
-            .expect("product id")
+        let obs = self.send(req).await;
+        assert_eq!(obs.status, 201, "set-up call failed: {}", obs.text);
+        (obs.json["id"].as_i64().expect("product id"), obs.etag)
     }
 
     /// A new customer; returns it as the orchestrator reports it (`id, name, email, phone`).
@@ -376,9 +445,12 @@ impl System {
         json!({"id": c["id"], "name": c["name"], "email": c["email"], "phone": c["phone"]})
     }
 
-    pub async fn product(&self, id: i64) -> Value {
+    /// A product as `GET` shows it, with the `ETag` of the answer.
+    pub async fn product(&self, id: i64) -> (Value, Option<String>) {
         let req = self.request(Method::GET, format!("{}/products/{id}", self.0.orders));
-        self.ok_json(req, 200).await
+        let obs = self.send(req).await;
+        assert_eq!(obs.status, 200, "reading product {id} failed: {}", obs.text);
+        (obs.json, obs.etag)
     }
 
     /// Every order of a customer (a case makes far fewer than a page).
