@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use b2b_platform::CorrelationId;
 use b2b_platform::telemetry::X_CORRELATION_ID;
+use b2b_platform::{ApiError, CorrelationId};
 use reqwest::StatusCode;
 
 /// Answers of a customer check.
@@ -64,5 +64,25 @@ impl CustomersClient {
                 "customers-api answered {other}"
             ))),
         }
+    }
+}
+
+impl CustomersClient {
+    /// [`CustomersClient::ensure_exists`] as the API answers it: 404 `CUSTOMER_NOT_FOUND`, or 503
+    /// when customers-api cannot say.
+    pub async fn check(&self, id: i64, correlation: &CorrelationId) -> Result<(), ApiError> {
+        self.ensure_exists(id, correlation)
+            .await
+            .map_err(|e| match e {
+                CustomerError::NotFound => {
+                    ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
+                }
+                CustomerError::Unavailable(why) => {
+                    tracing::warn!(reason = %why, "customers-api unavailable");
+                    ApiError::Unavailable(
+                        "customers-api is unavailable; try again shortly".to_owned(),
+                    )
+                }
+            })
     }
 }

@@ -2,17 +2,18 @@
 //! fingerprint of the request, in the same transaction as its effect, and replayed to every
 //! later request with the same key.
 //!
-//! A keyed request first reads its key ([`replay`]), a plain non-locking read: a key that
-//! already took effect is answered with its outcome before the effect runs, so whatever changed
-//! since (a customer deleted, stock gone) and whatever rows other transactions hold, a retry gets
-//! its answer at once. Otherwise the key's row is inserted, with the outcome, as the effect's
-//! transaction's last statement. When a concurrent request committed the key in between, that
-//! insert fails on the unique index, the transaction (effect included) rolls back and the stored
-//! outcome is replayed; a concurrent request with the same key blocks on the rows the first one
-//! holds, or on that index, until the first commits. A wait on the key past the lock time-out is
-//! answered 409 with `Retry-After`; a wait on other rows is retried (the key read again first),
-//! then 503. A request that fails rolls back and leaves no key behind, but a failure under a key
-//! that already took effect answers with that outcome.
+//! The key is claimed first: the effect's transaction starts by inserting the key's row
+//! (unique on scope and key) and ends by writing the outcome into it, all or nothing. So
+//! - a key that already took effect fails that first insert at once and its outcome is replayed,
+//!   whatever changed since (a customer deleted, stock gone) and before any row another
+//!   transaction holds is touched;
+//! - a concurrent request with the same key waits on the first one's uncommitted row, then
+//!   replays its outcome — or, after the lock time-out, gets 409 with `Retry-After`; a create
+//!   checks its customer only once it holds the key, so a retry never answers 404 beside a
+//!   first request that is making the order;
+//! - a request that fails rolls back and leaves no key behind.
+//!
+//! Deadlocks and lock-wait time-outs on other rows are retried, then answered 503.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -155,7 +156,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
 }
 
 /// The stored outcome of an earlier request with this key, if it completed.
-pub async fn replay(
+async fn replay(
     db: &Db,
     claim: Option<&Claim>,
     now: DateTime<Utc>,
@@ -182,27 +183,17 @@ enum Claimed {
     Error(TxError),
 }
 
-/// Stores the key with the outcome; the last statement of the effect's transaction.
-async fn store(
+/// Claims the key: the first statement of the effect's transaction.
+async fn claim_key(
     tx: &mut Tx,
     claim: &Claim,
-    status: StatusCode,
-    body: &str,
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<(), Claimed> {
     const SQL: &str = "INSERT INTO idempotency_keys \
-                       (scope, `key`, request_fingerprint, status, response_status, response_body, created_at, expires_at) \
-                       VALUES (?, ?, ?, 'COMPLETED', ?, ?, ?, ?)";
-    let args = args![
-        claim.scope,
-        &claim.key,
-        &claim.fingerprint,
-        i64::from(status.as_u16()),
-        body,
-        now,
-        now + ttl
-    ];
+                       (scope, `key`, request_fingerprint, status, created_at, expires_at) \
+                       VALUES (?, ?, ?, 'PENDING', ?, ?)";
+    let args = args![claim.scope, &claim.key, &claim.fingerprint, now, now + ttl];
     tx.execute(SQL, &args).await.map(drop).map_err(|e| {
         if is_unique_violation(&e) {
             Claimed::Taken
@@ -215,6 +206,14 @@ async fn store(
     })
 }
 
+/// Writes the outcome into the claimed key: the last statement of the effect's transaction.
+async fn complete(tx: &mut Tx, claim: &Claim, status: StatusCode, body: &str) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE idempotency_keys SET status = 'COMPLETED', response_status = ?, response_body = ? \
+                       WHERE scope = ? AND `key` = ?";
+    let args = args![i64::from(status.as_u16()), body, claim.scope, &claim.key];
+    tx.execute(SQL, &args).await.map(drop)
+}
+
 /// A state change run inside a write transaction.
 pub trait Effect {
     type Output: Serialize + Send;
@@ -225,9 +224,9 @@ pub trait Effect {
     ) -> impl Future<Output = Result<Self::Output, TxError>> + Send;
 }
 
-/// Runs `effect` in a write transaction, at most once per key: runs the effect, stores its
-/// outcome under the key and commits, all or nothing. Deadlocks and lock-wait time-outs are
-/// retried a bounded number of times, then answered with 503.
+/// Runs `effect` in a write transaction, at most once per key: claims the key, runs the effect,
+/// stores its outcome under the key and commits, all or nothing. Deadlocks and lock-wait
+/// time-outs are retried a bounded number of times, then answered with 503.
 pub async fn run_once(
     db: &Db,
     clock: &Clock,
@@ -245,11 +244,16 @@ pub async fn run_once(
                 .begin_write()
                 .await
                 .map_err(|e| Claimed::Error(e.into()))?;
+            if let Some(c) = claim {
+                claim_key(&mut tx, c, now, ttl).await?;
+            }
             let value = effect.apply(&mut tx, now).await.map_err(Claimed::Error)?;
             let body = serde_json::to_string(&value)
                 .map_err(|e| Claimed::Error(TxError::Api(ApiError::Internal(e.into()))))?;
             if let Some(c) = claim {
-                store(&mut tx, c, status, &body, now, ttl).await?;
+                complete(&mut tx, c, status, &body)
+                    .await
+                    .map_err(|e| Claimed::Error(e.into()))?;
             }
             tx.commit().await.map_err(|e| Claimed::Error(e.into()))?;
             count(claim, "fresh");
@@ -258,23 +262,14 @@ pub async fn run_once(
         .await;
         match outcome {
             Ok(resp) => return Ok(resp),
-            // Refused now; but if a request with this key took effect before, its answer stands.
+            // Refused now, with the key held: nobody else's outcome can stand under it.
             Err(Claimed::Error(TxError::Api(e))) => {
                 if matches!(e, ApiError::InFlight) {
                     count(claim, "in_flight");
                 }
-                if !matches!(e, ApiError::InFlight)
-                    && let Some(resp) = replay(db, claim, clock.now()).await?
-                {
-                    return Ok(resp);
-                }
                 return Err(e);
             }
             Err(Claimed::Error(TxError::Db(e))) if attempt < TRIES && is_transient(&e) => {
-                // A request with this key may have committed while this one waited.
-                if let Some(resp) = replay(db, claim, clock.now()).await? {
-                    return Ok(resp);
-                }
                 tracing::info!(attempt, error = %e, "transaction conflict, retrying");
                 let base = 10u64 << attempt;
                 tokio::time::sleep(std::time::Duration::from_millis(

@@ -243,11 +243,13 @@ fn search(
 }
 
 /// Which calls of a batch must answer promptly while product `locked` is held by another
-/// transaction: those whose rows are not behind that lock (transitively, through the rows of
-/// the calls that wait on it), and every keyed retry that already has an outcome.
+/// transaction: those whose rows are not behind that lock (transitively, through the rows and
+/// the idempotency keys of the calls that wait on it: a key is claimed first, so a request with
+/// the key of a waiting one waits for it too), and every keyed retry that already has an outcome.
 pub fn must_be_prompt(model: &Model, calls: &[Call], locked: i64) -> Vec<bool> {
     let mut products: BTreeSet<i64> = BTreeSet::from([locked]);
     let mut orders: BTreeSet<i64> = BTreeSet::new();
+    let mut keys: BTreeSet<&str> = BTreeSet::new();
     let mut blocked = vec![false; calls.len()];
     loop {
         let mut changed = false;
@@ -260,13 +262,20 @@ pub fn must_be_prompt(model: &Model, calls: &[Call], locked: i64) -> Vec<bool> {
                 Call::Cancel { order } | Call::Confirm { order, .. } => Some(*order),
                 _ => None,
             };
+            let key = match call {
+                Call::Create { key, .. } => key.as_deref(),
+                Call::Confirm { key, .. } | Call::Orchestrate { key, .. } => Some(key.as_str()),
+                _ => None,
+            };
             let waits = rows.iter().any(|p| products.contains(p))
-                || order.is_some_and(|o| orders.contains(&o));
+                || order.is_some_and(|o| orders.contains(&o))
+                || key.is_some_and(|k| keys.contains(k));
             if waits {
                 blocked[i] = true;
                 changed = true;
                 products.extend(rows);
                 orders.extend(order);
+                keys.extend(key);
             }
         }
         if !changed {

@@ -12,8 +12,7 @@ use b2b_platform::{ApiError, Caller, CorrelationId, Id, JsonBody, Problem, Resul
 use super::repo::{self, Filter};
 use super::write;
 use crate::AppState;
-use crate::customers_client::CustomerError;
-use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, replay, run_once};
+use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, run_once};
 
 /// Create an order in `CREATED`, taking its stock (all lines or none). With an
 /// `Idempotency-Key`, a retried request returns the same order and takes stock once.
@@ -38,35 +37,24 @@ pub async fn create(
         let request = serde_json::to_vec(&req.canonical()).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
-    // The key decides first: a key that already took effect is answered with its outcome,
-    // whatever changed since (the customer deleted, the stock gone) and without touching rows
-    // another transaction may hold. Its read runs beside the customer check.
-    let (prior, customer) = tokio::join!(
-        replay(&state.db, claim.as_ref(), state.clock.now()),
-        state.customers.ensure_exists(req.customer_id, &correlation)
-    );
-    if let Some(resp) = prior? {
-        return Ok(resp);
-    }
-    if let Err(e) = customer {
-        return Err(match e {
-            CustomerError::NotFound => ApiError::not_found(
-                "CUSTOMER_NOT_FOUND",
-                format!("customer {} not found", req.customer_id),
-            ),
-            CustomerError::Unavailable(why) => {
-                tracing::warn!(reason = %why, "customers-api unavailable");
-                ApiError::Unavailable("customers-api is unavailable; try again shortly".to_owned())
-            }
-        });
-    }
+    // Unkeyed, the customer is checked before the transaction; keyed, inside it once the key is
+    // held (see `idempotency`): a retry is answered from its key whatever changed since.
+    let customer = if claim.is_some() {
+        Some((&state.customers, &correlation))
+    } else {
+        state.customers.check(req.customer_id, &correlation).await?;
+        None
+    };
     let resp = run_once(
         &state.db,
         &state.clock,
         claim.as_ref(),
         state.rules.idempotency_ttl,
         StatusCode::CREATED,
-        write::Create(&req),
+        write::Create {
+            order: &req,
+            customer,
+        },
     )
     .await?;
     tracing::info!(customer_id = req.customer_id, "order created");
@@ -142,12 +130,9 @@ pub async fn confirm(
 ) -> Result<Response> {
     let key = key_header(&headers, "x-idempotency-key")?
         .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
+    // A key that already took effect is replayed before the order's row is touched (the key is
+    // claimed first), so a retry never waits on a lock someone else holds on it.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
-    // A key that already took effect is replayed before the order's row is touched, so a retry
-    // never waits on a lock someone else holds on it.
-    if let Some(resp) = replay(&state.db, Some(&claim), state.clock.now()).await? {
-        return Ok(resp);
-    }
     run_once(
         &state.db,
         &state.clock,

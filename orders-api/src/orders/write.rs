@@ -12,14 +12,20 @@ use b2b_domain::order::{CancelDecision, ConfirmDecision, NewOrder, Order, OrderI
 use b2b_domain::order::{cancel_decision, confirm_decision, subtotal};
 use b2b_platform::metrics::ORDERS_REFUSED;
 use b2b_platform::sql::{Arg, Exec, Tx, placeholders};
-use b2b_platform::{ApiError, args};
+use b2b_platform::{ApiError, CorrelationId, args};
 use chrono::{DateTime, Duration, Utc};
 
 use super::repo::get_in;
+use crate::customers_client::CustomersClient;
 use crate::idempotency::{Effect, TxError};
 
 /// Creates an order.
-pub struct Create<'a>(pub &'a NewOrder);
+pub struct Create<'a> {
+    pub order: &'a NewOrder,
+    /// The customer check, when it must run inside the transaction: a keyed create checks its
+    /// customer only once it holds its key.
+    pub customer: Option<(&'a CustomersClient, &'a CorrelationId)>,
+}
 /// Confirms order `.0`.
 pub struct Confirm(pub i64);
 /// Cancels an order.
@@ -33,12 +39,11 @@ pub struct Cancel {
 
 impl Effect for Create<'_> {
     type Output = Order;
-    fn apply(
-        &self,
-        tx: &mut Tx,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Order, TxError>> + Send {
-        create(tx, self.0, now)
+    async fn apply(&self, tx: &mut Tx, now: DateTime<Utc>) -> Result<Order, TxError> {
+        if let Some((client, correlation)) = self.customer {
+            client.check(self.order.customer_id, correlation).await?;
+        }
+        create(tx, self.order, now).await
     }
 }
 
