@@ -86,8 +86,11 @@ async fn main() {
     let cli: Cli = b2b_platform::cli::parse();
     let Command::Serve = cli.command.unwrap_or(Command::Serve);
     config::load_dotenv();
-    telemetry::init();
-    if let Err(e) = run().await {
+    telemetry::init(env!("CARGO_PKG_NAME"));
+    let result = run().await;
+    // Spans still batched would be lost with the process.
+    telemetry::flush_spans();
+    if let Err(e) = result {
         eprintln!("b2b-orders: {e:#}");
         std::process::exit(1);
     }

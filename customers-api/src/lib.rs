@@ -221,6 +221,7 @@ pub fn app(state: AppState) -> Router {
         docs::ErrorDocs::Problems {
             uses_database: true,
         },
+        "customers-api",
     )
 }
 

@@ -13,8 +13,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 async fn main() {
     let cli: Cli = b2b_platform::cli::parse();
     config::load_dotenv();
-    telemetry::init();
-    if let Err(e) = cli::run(cli).await {
+    telemetry::init(env!("CARGO_PKG_NAME"));
+    let result = cli::run(cli).await;
+    // Spans still batched would be lost with the process.
+    telemetry::flush_spans();
+    if let Err(e) = result {
         eprintln!("customers-api: {e:#}");
         std::process::exit(1);
     }

@@ -221,7 +221,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    docs::app(router(), state, docs::ErrorDocs::OwnEnvelope)
+    docs::app(
+        router(),
+        state,
+        docs::ErrorDocs::OwnEnvelope,
+        "lambda-orchestrator",
+    )
 }
 
 /// Health of the orchestrator itself (it keeps no database).

@@ -40,7 +40,7 @@ enum Command {
 async fn main() {
     let cli: Cli = b2b_platform::cli::parse();
     config::load_dotenv();
-    telemetry::init();
+    telemetry::init(env!("CARGO_PKG_NAME"));
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Healthcheck => match config::port("PORT", lambda_orchestrator::DEFAULT_PORT) {
@@ -51,6 +51,8 @@ async fn main() {
             Err(e) => Err(e),
         },
     };
+    // Spans still batched would be lost with the process.
+    telemetry::flush_spans();
     if let Err(e) = result {
         eprintln!("lambda-orchestrator: {e:#}");
         std::process::exit(1);

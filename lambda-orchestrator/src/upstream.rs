@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use b2b_platform::metrics::{UPSTREAM_ATTEMPTS, UPSTREAM_RETRIES};
-use b2b_platform::telemetry::X_CORRELATION_ID;
+use b2b_platform::telemetry::{TraceContext, X_CORRELATION_ID};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -121,7 +121,7 @@ impl Upstream {
     }
 
     /// One call with retries, until `deadline`.
-    #[tracing::instrument(skip(self, body, headers, correlation, deadline), fields(attempts, correlation_id = correlation))]
+    #[tracing::instrument(name = "upstream call", skip(self, body, headers, correlation, deadline), fields(target = self.target(&url), %method, attempts, correlation_id = correlation, otel.kind = "client"))]
     async fn call(
         &self,
         method: Method,
@@ -146,6 +146,9 @@ impl Upstream {
                 .bearer_auth(&self.token)
                 .header(X_CORRELATION_ID, correlation)
                 .timeout(self.policy.attempt_timeout.min(remaining));
+            for (k, v) in TraceContext::outgoing() {
+                req = req.header(k, v);
+            }
             for (k, v) in headers {
                 req = req.header(*k, *v);
             }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use b2b_platform::telemetry::X_CORRELATION_ID;
+use b2b_platform::telemetry::{TraceContext, X_CORRELATION_ID};
 use b2b_platform::{ApiError, CorrelationId};
 use reqwest::StatusCode;
 
@@ -43,17 +43,21 @@ impl CustomersClient {
     }
 
     /// Whether customer `id` exists (and is not deleted).
-    #[tracing::instrument(skip(self, correlation), fields(customer_id = id))]
+    #[tracing::instrument(skip(self, correlation), fields(customer_id = id, otel.kind = "client"))]
     pub async fn ensure_exists(
         &self,
         id: i64,
         correlation: &CorrelationId,
     ) -> Result<(), CustomerError> {
-        let resp = self
+        let mut req = self
             .http
             .get(format!("{}/internal/customers/{id}", self.base))
             .bearer_auth(&self.token)
-            .header(X_CORRELATION_ID, &correlation.0)
+            .header(X_CORRELATION_ID, &correlation.0);
+        for (k, v) in TraceContext::outgoing() {
+            req = req.header(k, v);
+        }
+        let resp = req
             .send()
             .await
             .map_err(|e| CustomerError::Unavailable(e.to_string()))?;

@@ -212,6 +212,7 @@ pub fn app(state: AppState) -> Router {
         docs::ErrorDocs::Problems {
             uses_database: true,
         },
+        "orders-api",
     )
 }
 

@@ -41,8 +41,11 @@ enum Command {
 async fn main() {
     let cli: Cli = b2b_platform::cli::parse();
     config::load_dotenv();
-    telemetry::init();
-    if let Err(e) = run(cli).await {
+    telemetry::init(env!("CARGO_PKG_NAME"));
+    let result = run(cli).await;
+    // Spans still batched would be lost with the process.
+    telemetry::flush_spans();
+    if let Err(e) = result {
         eprintln!("orders-api: {e:#}");
         std::process::exit(1);
     }

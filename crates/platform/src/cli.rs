@@ -123,7 +123,9 @@ impl Setting {
         )
     }
 
-    pub fn logging() -> [Self; 2] {
+    /// With the trace settings, `OTEL_EXPORTER_OTLP_ENDPOINT` and `OTEL_SERVICE_NAME` (see
+    /// [`crate::telemetry::init`]).
+    pub fn logging() -> [Self; 4] {
         [
             Self::new(
                 "RUST_LOG",
@@ -136,6 +138,18 @@ impl Setting {
                 "how log lines are written (unset: pretty when standard output is a terminal)",
                 "json",
                 "json or pretty",
+            ),
+            Self::new(
+                crate::telemetry::OTLP_ENDPOINT,
+                "where spans are exported over OTLP (HTTP/protobuf; /v1/traces is added)",
+                "(none: no spans exported; traceparent is still read, passed on and logged)",
+                "an http:// or https:// URL such as http://collector:4318",
+            ),
+            Self::new(
+                "OTEL_SERVICE_NAME",
+                "the service.name of exported spans (each request span also says its part)",
+                "(the binary's name)",
+                "any name",
             ),
         ]
     }

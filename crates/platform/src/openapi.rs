@@ -135,6 +135,7 @@ pub fn app<S: Clone + Send + Sync + 'static>(
     router: utoipa_axum::router::OpenApiRouter<S>,
     state: S,
     errors: ErrorDocs,
+    service: &'static str,
 ) -> axum::Router
 where
     Metrics: FromRef<S>,
@@ -146,7 +147,7 @@ where
         .with_state(state)
         .merge(swagger_ui(api))
         .merge(metrics.routes());
-    crate::server::finish(routes).layer(axum::middleware::from_fn_with_state(
+    crate::server::finish(routes, service).layer(axum::middleware::from_fn_with_state(
         metrics,
         crate::metrics::track,
     ))

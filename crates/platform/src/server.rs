@@ -19,8 +19,9 @@ use crate::extract::BODY_LIMIT;
 use crate::telemetry;
 
 /// Adds what every API shares: problem+json for unknown routes and methods, the body limit,
-/// correlation ids and request logs, security headers, and a 500 problem for a panic.
-pub fn finish(router: Router) -> Router {
+/// correlation ids, trace context and request logs (as part `service`), security headers, and a
+/// 500 problem for a panic.
+pub fn finish(router: Router, service: &'static str) -> Router {
     router
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -45,7 +46,10 @@ pub fn finish(router: Router) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
-        .layer(middleware::from_fn(telemetry::correlate))
+        .layer(middleware::from_fn_with_state(
+            service,
+            telemetry::correlate,
+        ))
 }
 
 /// The body of `GET /health`.

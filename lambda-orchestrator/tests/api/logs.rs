@@ -75,6 +75,16 @@ impl Running {
     /// Sends one orchestration and returns its answer with the log lines written inside its
     /// request span (found by path, not by id), once its closing line is out.
     async fn call(&self, body: &Value, header: Option<&str>) -> (Answer, Vec<Value>) {
+        self.call_with(body, header, &[]).await
+    }
+
+    /// [`Running::call`] with these headers too.
+    async fn call_with(
+        &self,
+        body: &Value,
+        header: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> (Answer, Vec<Value>) {
         let seen = self.lines.lock().expect("lines").len();
         let mut req = client()
             .request(Method::POST, format!("{}{ORCHESTRATE}", self.base))
@@ -82,6 +92,9 @@ impl Running {
             .json(body);
         if let Some(h) = header {
             req = req.header("X-Correlation-Id", h);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
         }
         let answer = Answer::from(req).await;
         for _ in 0..200 {
@@ -193,4 +206,92 @@ async fn every_log_line_of_a_request_carries_the_answers_correlation_id(backend:
     assert_every_line_carries(&lines, "from-body-2");
 }
 
-on_each_backend!(every_log_line_of_a_request_carries_the_answers_correlation_id);
+/// The request span's `(trace_id, span_id)` on every line (the same on all of them).
+fn trace_of(lines: &[Value]) -> (String, String) {
+    let ids: std::collections::BTreeSet<(String, String)> = lines
+        .iter()
+        .map(|line| {
+            let span = line["spans"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["name"] == "request"))
+                .unwrap_or_else(|| panic!("no request span in {line}"));
+            let id = |k: &str| {
+                span[k]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no {k} in {line}"))
+                    .to_owned()
+            };
+            (id("trace_id"), id("span_id"))
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids.into_iter().next().expect("one")
+}
+
+async fn log_lines_carry_the_callers_trace_and_upstream_calls_pass_it_on(backend: Backend) {
+    let apis = Apis::start(backend).await;
+    let proxy = Proxy::spawn(&apis.orders, |_, _, _| Action::Forward).await;
+    let orch = Running::start(&apis.customers, &proxy.base).await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{trace}-00f067aa0ba902b7-01");
+    let headers = [
+        ("traceparent", traceparent.as_str()),
+        ("tracestate", "vendor=opaque"),
+    ];
+    let body = request(1, &[(WIDGET, 1)], "traced-1");
+    let (answer, lines) = orch.call_with(&body, None, &headers).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let (trace_id, span_id) = trace_of(&lines);
+    assert_eq!(trace_id, trace);
+    assert_eq!(span_id.len(), 16);
+    assert_ne!(
+        span_id, "00f067aa0ba902b7",
+        "the orchestrator's span is its own"
+    );
+    // orders-api was called in the same trace, as a child of the orchestrator's span, with the
+    // caller's tracestate.
+    let seen = proxy.log();
+    assert!(!seen.is_empty());
+    for call in seen {
+        let header = |k: &str| call.headers.get(k).and_then(|v| v.to_str().ok());
+        assert_eq!(
+            header("traceparent"),
+            Some(format!("00-{trace}-{span_id}-01").as_str()),
+            "{} {}",
+            call.method,
+            call.path
+        );
+        assert_eq!(header("tracestate"), Some("vendor=opaque"));
+    }
+
+    // None, or a malformed one: a new trace of its own, whose id the log lines carry.
+    for headers in [
+        &[][..],
+        &[
+            ("traceparent", "00-not-a-trace-01"),
+            ("tracestate", "vendor=dropped"),
+        ][..],
+    ] {
+        let key = format!("traced-{}", headers.len() + 2);
+        let (answer, lines) = orch
+            .call_with(&request(1, &[(WIDGET, 1)], &key), None, headers)
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let (trace_id, _) = trace_of(&lines);
+        assert_eq!(trace_id.len(), 32);
+        assert_ne!(trace_id, trace);
+        assert_ne!(trace_id, "0".repeat(32));
+        let last = proxy.log().pop().expect("a call");
+        let passed = last
+            .headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok());
+        assert!(passed.is_some_and(|p| p.contains(&trace_id)), "{passed:?}");
+        assert!(last.headers.get("tracestate").is_none());
+    }
+}
+
+on_each_backend!(
+    every_log_line_of_a_request_carries_the_answers_correlation_id,
+    log_lines_carry_the_callers_trace_and_upstream_calls_pass_it_on,
+);
