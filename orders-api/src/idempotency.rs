@@ -25,6 +25,7 @@ use b2b_platform::{ApiError, Clock, Db, args};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 pub const CREATE_SCOPE: &str = "orders.create";
 pub const CONFIRM_SCOPE: &str = "orders.confirm";
@@ -259,6 +260,8 @@ pub async fn run_once(
             count(claim, "fresh");
             Ok(json_response(status, body, false))
         }
+        // One span per attempt: with OTLP export on, the transaction shows in the trace.
+        .instrument(tracing::info_span!("db transaction", attempt))
         .await;
         match outcome {
             Ok(resp) => return Ok(resp),

@@ -174,6 +174,10 @@ async fn one_orchestration_is_one_trace_across_the_three_parts(backend: Backend)
         ours.iter().any(|s| s.name == "upstream call"),
         "no upstream call span in {ours:#?}"
     );
+    assert!(
+        ours.iter().any(|s| s.name == "db transaction"),
+        "no database transaction span in {ours:#?}"
+    );
 
     // The log lines of each part's request carry the trace id and the exported span id.
     let text = String::from_utf8(world.lines.0.lock().expect("lines").clone()).expect("UTF-8");
