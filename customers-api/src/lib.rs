@@ -112,11 +112,7 @@ impl Config {
 
 /// Every setting [`Config::from_env`] reads, as `--help` lists them.
 pub fn settings() -> Vec<Setting> {
-    let mut all = vec![
-        Setting::port("PORT", "the port to listen on", DEFAULT_PORT),
-        Setting::database_url(DEFAULT_DATABASE_URL),
-    ];
-    all.extend(Setting::secrets(false));
+    let mut all = Setting::api_service(DEFAULT_PORT, DEFAULT_DATABASE_URL);
     all.extend([
         Setting::duration(
             "JWT_EXPIRES_IN",

@@ -113,6 +113,16 @@ impl Setting {
     }
 
     /// `RUST_LOG` and `LOG_FORMAT`, read by every binary (see [`crate::telemetry::init`]).
+    /// What each API's settings start with: its port, its database and the two secrets.
+    pub fn api_service(default_port: u16, default_database_url: &str) -> Vec<Self> {
+        let mut all = vec![
+            Self::port("PORT", "the port to listen on", default_port),
+            Self::database_url(default_database_url),
+        ];
+        all.extend(Self::secrets(false));
+        all
+    }
+
     /// `METRICS_TOKEN`, read by [`config::metrics_token`].
     pub fn metrics_token() -> Self {
         Self::new(
