@@ -74,7 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn database_url() -> String {
-    config::var_or("DATABASE_URL", crate::DEFAULT_DATABASE_URL)
+    config::database_url(crate::DEFAULT_DATABASE_URL)
 }
 
 #[cfg(test)]

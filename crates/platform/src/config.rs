@@ -11,10 +11,10 @@ pub const DEV_JWT_SECRET: &str = "dev-only-jwt-secret-0123456789abcdef";
 pub const DEV_SERVICE_TOKEN: &str = "dev-only-service-token-0123456789abcdef";
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Loads `.env` from the working directory when present.
-pub fn load_dotenv() {
-    let _ = dotenvy::dotenv();
-}
+pub use crate::dotenv::{database_url, load as load_dotenv};
+
+/// The database setting both APIs read.
+pub const DATABASE_URL: &str = "DATABASE_URL";
 
 /// A variable's value, or `default` when unset or empty.
 pub fn var_or(name: &str, default: &str) -> String {
