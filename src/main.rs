@@ -6,7 +6,7 @@
 use anyhow::Context;
 use b2b_platform::cli::{Setting, settings_help};
 use b2b_platform::db::DbOptions;
-use b2b_platform::{Db, config, server, telemetry};
+use b2b_platform::{Db, config, server};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -83,17 +83,11 @@ fn settings() -> Vec<Setting> {
 
 #[tokio::main]
 async fn main() {
-    let cli: Cli = b2b_platform::cli::parse();
-    let Command::Serve = cli.command.unwrap_or(Command::Serve);
-    config::load_dotenv();
-    telemetry::init(env!("CARGO_PKG_NAME"));
-    let result = run().await;
-    // Spans still batched would be lost with the process.
-    telemetry::flush_spans();
-    if let Err(e) = result {
-        eprintln!("b2b-orders: {e:#}");
-        std::process::exit(1);
-    }
+    b2b_platform::binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| {
+        let Command::Serve = cli.command.unwrap_or(Command::Serve);
+        run()
+    })
+    .await;
 }
 
 fn local(port: u16) -> String {

@@ -2,8 +2,8 @@
 //! Lambda (`AWS_LAMBDA_RUNTIME_API` set, which starts it with no arguments) and plain HTTP on
 //! `PORT` (3000) anywhere else; `healthcheck` probes a running one.
 
+use b2b_platform::binary;
 use b2b_platform::cli::{settings_help, settings_help_for};
-use b2b_platform::{config, telemetry};
 use clap::{Parser, Subcommand};
 use lambda_orchestrator::Config;
 
@@ -38,25 +38,17 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    let cli: Cli = b2b_platform::cli::parse();
-    config::load_dotenv();
-    telemetry::init(env!("CARGO_PKG_NAME"));
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve().await,
-        Command::Healthcheck => match config::port("PORT", lambda_orchestrator::DEFAULT_PORT) {
-            Ok(port) => {
-                let healthy = b2b_platform::server::probe_health(port).await;
+    binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve().await,
+            // Unhealthy is exit code 1 without a message, as containers expect of a probe.
+            Command::Healthcheck => {
+                let healthy = binary::healthy(lambda_orchestrator::DEFAULT_PORT).await?;
                 std::process::exit(if healthy { 0 } else { 1 });
             }
-            Err(e) => Err(e),
-        },
-    };
-    // Spans still batched would be lost with the process.
-    telemetry::flush_spans();
-    if let Err(e) = result {
-        eprintln!("lambda-orchestrator: {e:#}");
-        std::process::exit(1);
-    }
+        }
+    })
+    .await;
 }
 
 async fn serve() -> anyhow::Result<()> {
