@@ -5,8 +5,7 @@
 
 use anyhow::Context;
 use b2b_platform::cli::{Setting, settings_help};
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Db, config, server};
+use b2b_platform::{config, server};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -117,8 +116,7 @@ async fn run() -> anyhow::Result<()> {
         ..lambda_orchestrator::Config::from_env_with(true)?
     };
 
-    let db = Db::connect(&customers_config.database_url, &DbOptions::default()).await?;
-    db.migrate().await?;
+    let db = server::open(&customers_config.database_url).await?;
     if db.seed_if_empty().await? {
         tracing::info!("new database: demo data loaded");
     }

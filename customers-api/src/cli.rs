@@ -66,12 +66,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(binary::healthy(crate::DEFAULT_PORT).await?, "unhealthy");
             Ok(())
         }
-        Command::Operators(command) => crate::operators::cli::run(command, &database_url()).await,
+        Command::Operators(command) => {
+            let url = config::var_or("DATABASE_URL", crate::DEFAULT_DATABASE_URL);
+            crate::operators::cli::run(command, &url).await
+        }
     }
-}
-
-fn database_url() -> String {
-    config::var_or("DATABASE_URL", crate::DEFAULT_DATABASE_URL)
 }
 
 #[cfg(test)]

@@ -196,26 +196,19 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::handlers::internal_get))
 }
 
+/// Problems, the database-down 503 among them, on every route.
+const ERRORS: docs::ErrorDocs = docs::ErrorDocs::Problems {
+    uses_database: true,
+};
+
 /// The OpenAPI document of this service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(
-        router(),
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-    )
+    docs::document(router(), ERRORS)
 }
 
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    docs::app(
-        router(),
-        state,
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-        "customers-api",
-    )
+    docs::app(router(), state, ERRORS, "customers-api")
 }
 
 /// Connects, applies migrations and serves until Ctrl-C or SIGTERM.

@@ -40,7 +40,10 @@ enum Command {
 async fn main() {
     binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve().await,
+            Command::Serve if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
+                lambda_orchestrator::run_lambda(Config::from_env()?).await
+            }
+            Command::Serve => lambda_orchestrator::run_local(Config::from_env()?).await,
             // Unhealthy is exit code 1 without a message, as containers expect of a probe.
             Command::Healthcheck => {
                 let healthy = binary::healthy(lambda_orchestrator::DEFAULT_PORT).await?;
@@ -49,15 +52,6 @@ async fn main() {
         }
     })
     .await;
-}
-
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        lambda_orchestrator::run_lambda(config).await
-    } else {
-        lambda_orchestrator::run_local(config).await
-    }
 }
 
 #[cfg(test)]

@@ -187,26 +187,19 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(o::cancel))
 }
 
+/// Problems, the database-down 503 among them, on every route.
+const ERRORS: docs::ErrorDocs = docs::ErrorDocs::Problems {
+    uses_database: true,
+};
+
 /// The OpenAPI document of this service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(
-        router(),
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-    )
+    docs::document(router(), ERRORS)
 }
 
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    docs::app(
-        router(),
-        state,
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-        "orders-api",
-    )
+    docs::app(router(), state, ERRORS, "orders-api")
 }
 
 /// Connects, applies migrations, purges expired idempotency keys in the background, and serves

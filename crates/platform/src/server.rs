@@ -64,20 +64,17 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable")))]
 pub async fn health(State(db): State<Db>) -> Response {
-    if db.ping().await {
+    let (code, status) = match db.ping().await {
+        true => (StatusCode::OK, "ok"),
+        false => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    (
+        code,
         Json(Health {
-            status: "ok".to_owned(),
-        })
+            status: status.to_owned(),
+        }),
+    )
         .into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "unavailable".to_owned(),
-            }),
-        )
-            .into_response()
-    }
 }
 
 /// An API's database: connected with the default options, pending migrations applied.

@@ -40,7 +40,6 @@ fn options() -> DbOptions {
 /// a failed test leaves it to be looked at (CI drops those before its next run).
 pub struct ServerDb {
     pub url: String,
-    admin: String,
     name: String,
 }
 
@@ -48,41 +47,33 @@ impl ServerDb {
     pub async fn new() -> Self {
         let admin = mysql_url().expect("TEST_MYSQL_URL is not set");
         let name = format!("b2b_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::MySqlConnection::connect(&admin)
-            .await
-            .expect("connect to TEST_MYSQL_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
+        on_server(&admin, format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
-        let _ = conn.close().await;
         let base = admin.split('?').next().unwrap_or(&admin);
         let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
         let url = format!("{base}/{name}");
-        Self { url, admin, name }
+        Self { url, name }
     }
+}
+
+async fn on_server(admin: &str, sql: String) -> Result<(), sqlx::Error> {
+    let mut conn = sqlx::MySqlConnection::connect(admin).await?;
+    sqlx::raw_sql(&sql).execute(&mut conn).await?;
+    conn.close().await
 }
 
 impl Drop for ServerDb {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        let (Some(admin), false) = (mysql_url(), std::thread::panicking()) else {
             return;
-        }
-        let (admin, name) = (self.admin.clone(), self.name.clone());
+        };
+        let sql = format!("DROP DATABASE IF EXISTS {}", self.name);
         // Drop may run inside the test's runtime, which cannot block on a future: a thread and
         // a runtime of its own.
         let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let mut conn = sqlx::MySqlConnection::connect(&admin).await?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await
-            })
+            let rt = tokio::runtime::Runtime::new().map_err(sqlx::Error::Io)?;
+            rt.block_on(on_server(&admin, sql))
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {

@@ -13,7 +13,7 @@ pub use database::{Backend, ServerDb, TestDb, mysql_url};
 pub use openapi::assert_openapi_current;
 pub use problem::{error_fields, ids, problem};
 pub use process::{
-    Run, StartUp, assert_help_is_offline, assert_refused, assert_refused_with, run_cli, start_up,
+    Run, assert_help_is_offline, assert_refused, assert_refused_with, run_cli, start_up,
 };
 pub use server::{client, spawn};
 

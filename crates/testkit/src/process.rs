@@ -1,62 +1,29 @@
 //! Running the binaries: start-up with one bad setting, a command line, `--help` offline.
 
-use crate::{JWT_SECRET, SERVICE_TOKEN};
+use std::time::Duration;
 
-/// How a binary ended when started with one bad setting.
-#[derive(Debug)]
-pub struct StartUp {
-    /// `None` when it had to be killed (it started anyway) or died of a signal.
-    pub code: Option<i32>,
-    pub stderr: String,
-}
+use crate::{JWT_SECRET, SERVICE_TOKEN};
 
 /// Runs `bin` (a path from `env!("CARGO_BIN_EXE_…")`) in an empty directory with a clean
 /// environment — valid secrets, a fresh SQLite file, a free port — plus `env`, and waits for it
 /// to stop (at most 20 s: a binary that accepts the setting is killed, with `code` `None`).
-pub fn start_up(bin: &str, env: &[(&str, &str)]) -> StartUp {
-    use std::io::Read;
+pub fn start_up(bin: &str, env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
-        .port();
-    let mut child = std::process::Command::new(bin)
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("SERVICE_TOKEN", SERVICE_TOKEN)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/b2b.db", dir.path().display()),
-        )
-        .env("PORT", port.to_string())
-        .env("LOG_FORMAT", "json")
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break Some(status);
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
-    StartUp {
-        code: status.and_then(|s| s.code()),
-        stderr,
-    }
+        .port()
+        .to_string();
+    let url = format!("sqlite://{}/b2b.db", dir.path().display());
+    let mut all = vec![
+        ("JWT_SECRET", JWT_SECRET),
+        ("SERVICE_TOKEN", SERVICE_TOKEN),
+        ("DATABASE_URL", url.as_str()),
+        ("PORT", port.as_str()),
+        ("LOG_FORMAT", "json"),
+    ];
+    all.extend_from_slice(env);
+    run_for(bin, dir.path(), &[], &all, "", Duration::from_secs(20))
 }
 
 /// Asserts that `bin` refuses to start with `name=value`: exit code 1 and one line on stderr
@@ -79,11 +46,7 @@ pub fn assert_refused_with(
     let what = format!("{name}={value}: {out:?}");
     assert_eq!(out.code, Some(1), "{what}");
     assert!(!out.stderr.contains("panicked"), "{what}");
-    let lines: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let lines = out.error_lines();
     assert_eq!(lines.len(), 1, "{what}");
     assert!(lines[0].contains(name), "{what}");
     assert!(lines[0].contains(allowed), "{what}");
@@ -96,7 +59,7 @@ pub struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
-    pub took: std::time::Duration,
+    pub took: Duration,
 }
 
 impl Run {
@@ -117,6 +80,17 @@ pub fn run_cli(
     args: &[&str],
     env: &[(&str, &str)],
     stdin: &str,
+) -> Run {
+    run_for(bin, dir, args, env, stdin, Duration::from_secs(60))
+}
+
+fn run_for(
+    bin: &str,
+    dir: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+    limit: Duration,
 ) -> Run {
     use std::io::{Read, Write};
     use std::process::Stdio;
@@ -145,7 +119,7 @@ pub fn run_cli(
     };
     let stdout = read(Box::new(child.stdout.take().expect("stdout")));
     let stderr = read(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = started + std::time::Duration::from_secs(60);
+    let deadline = started + limit;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break Some(status);
@@ -188,7 +162,7 @@ pub fn assert_help_is_offline(bin: &str, runs: &[&[&str]]) {
         let what = format!("{bin} {args:?}: {out:?}");
         assert_eq!(out.code, Some(0), "{what}");
         assert!(
-            out.took < std::time::Duration::from_secs(10),
+            out.took < Duration::from_secs(10),
             "{what}: took {:?}",
             out.took
         );

@@ -337,11 +337,7 @@ async fn the_services_reach_a_mariadb_that_requires_tls_and_refuse_a_wrong_ca() 
         env!("CARGO_BIN_EXE_customers-api"),
         &[("DATABASE_URL", wrong.as_str())],
     );
-    let lines: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let lines = out.error_lines();
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(lines.len(), 1, "{out:?}");
     assert!(lines[0].contains("DATABASE_URL"), "{out:?}");

@@ -4,7 +4,7 @@
 pub fn document(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::{OperationBuilder, PathItem};
     use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-    use utoipa::openapi::{Content, HttpMethod, ObjectBuilder, Ref, ResponseBuilder, Type};
+    use utoipa::openapi::{Content, HttpMethod, ObjectBuilder, ResponseBuilder, Type};
     use utoipa::{PartialSchema, ToSchema};
 
     let components = api.components.get_or_insert_with(Default::default);
@@ -23,15 +23,7 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
         .description("Prometheus text exposition format: this part's series, labelled `service`")
         .content("text/plain", Content::new(Some(text)))
         .build();
-    let problem = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/problem+json",
-                Content::new(Some(Ref::from_schema_name("Problem"))),
-            )
-            .build()
-    };
+    let problem = crate::openapi::problem;
     let op = OperationBuilder::new()
         .tag("health")
         .operation_id(Some("metrics"))
