@@ -4,7 +4,24 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson};
+use crate::validation::{Fields, FromJson, Text};
+
+/// A product's stock-keeping unit.
+pub const SKU: Text = Text { min: 1, max: 64 };
+/// A product's name.
+pub const NAME: Text = Text { min: 1, max: 255 };
+
+fn sku_schema() -> utoipa::openapi::Object {
+    SKU.schema(true, Some("WID-001"))
+}
+
+fn name_schema() -> utoipa::openapi::Object {
+    NAME.schema(true, Some("Widget"))
+}
+
+fn patched_name_schema() -> utoipa::openapi::Object {
+    NAME.schema(true, None)
+}
 
 /// Highest price accepted, in cents; keeps every order total far from overflow.
 pub const MAX_PRICE_CENTS: i64 = 1_000_000_000_000;
@@ -32,21 +49,9 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "WID-001"
-    )]
+    #[schema(schema_with = sku_schema)]
     pub sku: String,
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "Widget"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
     pub price_cents: i64,
@@ -56,8 +61,8 @@ pub struct NewProduct {
 
 impl FromJson for NewProduct {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let sku = f.string("sku", 1..=64);
-        let name = f.string("name", 1..=255);
+        let sku = f.string("sku", SKU.lengths());
+        let name = f.string("name", NAME.lengths());
         let price_cents = f.int("price_cents", 0..=MAX_PRICE_CENTS);
         let stock = f.int("stock", 0..=MAX_STOCK);
         Some(Self {
@@ -73,13 +78,7 @@ impl FromJson for NewProduct {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-    )]
+    #[schema(schema_with = patched_name_schema)]
     pub name: Option<String>,
     #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub price_cents: Option<i64>,
@@ -90,7 +89,7 @@ pub struct ProductPatch {
 impl FromJson for ProductPatch {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         f.forbidden("sku", "cannot be changed");
-        let name = f.opt_present_string("name", 1..=255);
+        let name = f.opt_present_string("name", NAME.lengths());
         let price_cents = f.opt_int("price_cents", 0..=MAX_PRICE_CENTS);
         let stock = f.opt_int("stock", 0..=MAX_STOCK);
         Some(Self {

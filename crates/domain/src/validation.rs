@@ -6,6 +6,8 @@
 
 mod text;
 
+pub use text::{NOT_BLANK, Text};
+
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
