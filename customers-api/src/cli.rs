@@ -72,13 +72,3 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_well_formed() {
-        super::Cli::command().debug_assert();
-    }
-}

@@ -273,6 +273,12 @@ async fn list_shows_every_operator_and_no_hash(backend: Backend) {
 }
 
 #[test]
+fn the_command_line_is_well_formed() {
+    use clap::CommandFactory;
+    customers_api::cli::Cli::command().debug_assert();
+}
+
+#[test]
 fn help_and_version_exit_0_without_serving_or_touching_a_database() {
     b2b_testkit::assert_help_is_offline(
         BIN,

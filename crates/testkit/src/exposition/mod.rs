@@ -26,8 +26,6 @@ pub struct Exposition {
 }
 
 mod parse;
-#[cfg(test)]
-mod tests;
 
 impl Exposition {
     /// The samples named `name` that carry every label of `labels`.

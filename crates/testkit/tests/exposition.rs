@@ -1,6 +1,6 @@
-//! The parser against good and bad expositions.
+//! The `/metrics` reader against good and bad expositions.
 
-use super::*;
+use b2b_testkit::exposition::Exposition;
 
 const GOOD: &str = r#"# HELP req_total Requests
 # TYPE req_total counter
