@@ -11,12 +11,9 @@ pub const NAME: Text = Text { min: 1, max: 255 };
 /// The e-mail address an operator logs in with.
 pub const LOGIN: Text = Text { min: 1, max: 255 };
 
-fn name_schema() -> utoipa::openapi::Object {
-    NAME.schema(true, Some("ACME Corp"))
-}
-
-fn login_schema() -> utoipa::openapi::Object {
-    LOGIN.schema(false, Some("admin@b2b.local"))
+crate::schemas! {
+    name_schema = NAME.schema(true, Some("ACME Corp"));
+    login_schema = LOGIN.schema(false, Some("admin@b2b.local"));
 }
 
 /// A customer of the B2B business.

@@ -1,26 +1,31 @@
 //! Products: the catalogue and its stock.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson, Text};
+use crate::validation::{Fields, FromJson, Text, int_schema};
 
 /// A product's stock-keeping unit.
 pub const SKU: Text = Text { min: 1, max: 64 };
 /// A product's name.
 pub const NAME: Text = Text { min: 1, max: 255 };
 
-fn sku_schema() -> utoipa::openapi::Object {
-    SKU.schema(true, Some("WID-001"))
-}
+/// Prices accepted, in cents.
+pub const PRICE_CENTS: RangeInclusive<i64> = 0..=MAX_PRICE_CENTS;
+/// Stock accepted for one product.
+pub const STOCK: RangeInclusive<i64> = 0..=MAX_STOCK;
 
-fn name_schema() -> utoipa::openapi::Object {
-    NAME.schema(true, Some("Widget"))
-}
-
-fn patched_name_schema() -> utoipa::openapi::Object {
-    NAME.schema(true, None)
+crate::schemas! {
+    sku_schema = SKU.schema(true, Some("WID-001"));
+    name_schema = NAME.schema(true, Some("Widget"));
+    patched_name_schema = NAME.schema(true, None);
+    price_schema = int_schema(PRICE_CENTS, Some(1299));
+    stock_schema = int_schema(STOCK, Some(100));
+    patched_price_schema = int_schema(PRICE_CENTS, None);
+    patched_stock_schema = int_schema(STOCK, None);
 }
 
 /// Highest price accepted, in cents; keeps every order total far from overflow.
@@ -53,9 +58,9 @@ pub struct NewProduct {
     pub sku: String,
     #[schema(schema_with = name_schema)]
     pub name: String,
-    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
+    #[schema(schema_with = price_schema)]
     pub price_cents: i64,
-    #[schema(minimum = 0, maximum = 1_000_000_000, example = 100)]
+    #[schema(schema_with = stock_schema)]
     pub stock: i64,
 }
 
@@ -63,8 +68,8 @@ impl FromJson for NewProduct {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let sku = f.string("sku", SKU.lengths());
         let name = f.string("name", NAME.lengths());
-        let price_cents = f.int("price_cents", 0..=MAX_PRICE_CENTS);
-        let stock = f.int("stock", 0..=MAX_STOCK);
+        let price_cents = f.int("price_cents", PRICE_CENTS);
+        let stock = f.int("stock", STOCK);
         Some(Self {
             sku: sku?,
             name: name?,
@@ -80,9 +85,9 @@ impl FromJson for NewProduct {
 pub struct ProductPatch {
     #[schema(schema_with = patched_name_schema)]
     pub name: Option<String>,
-    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[schema(schema_with = patched_price_schema)]
     pub price_cents: Option<i64>,
-    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000)]
+    #[schema(schema_with = patched_stock_schema)]
     pub stock: Option<i64>,
 }
 
@@ -90,8 +95,8 @@ impl FromJson for ProductPatch {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         f.forbidden("sku", "cannot be changed");
         let name = f.opt_present_string("name", NAME.lengths());
-        let price_cents = f.opt_int("price_cents", 0..=MAX_PRICE_CENTS);
-        let stock = f.opt_int("stock", 0..=MAX_STOCK);
+        let price_cents = f.opt_int("price_cents", PRICE_CENTS);
+        let stock = f.opt_int("stock", STOCK);
         Some(Self {
             name: name?,
             price_cents: price_cents?,
