@@ -45,7 +45,7 @@ pub struct CustomerInput {
 
 impl FromJson for CustomerInput {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let name = f.string("name", NAME.lengths());
+        let name = f.string("name", NAME);
         let email = f.email("email");
         let phone = f.opt_string("phone", 50);
         Some(Self {
@@ -69,7 +69,7 @@ pub struct LoginRequest {
 
 impl FromJson for LoginRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let email = f.string("email", LOGIN.lengths());
+        let email = f.string("email", LOGIN);
         let password = f.exact_string(
             "password",
             |p| (1..=1024).contains(&p.chars().count()),

@@ -10,9 +10,7 @@ use crate::validation::{Fields, FromJson, int_schema};
 
 /// Most lines in one order, and the range of one line's quantity.
 pub const MAX_LINES: usize = 100;
-pub const MAX_QTY: i64 = 10_000;
-/// Quantities accepted on one line.
-pub const QTY: RangeInclusive<i64> = 1..=MAX_QTY;
+pub const QTY: RangeInclusive<i64> = 1..=10_000;
 /// Ids a request may name.
 pub const ID: RangeInclusive<i64> = 1..=i64::MAX;
 

@@ -11,7 +11,7 @@ struct Sample {
 
 impl FromJson for Sample {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let name = f.string("name", 1..=5);
+        let name = f.string("name", Text { min: 1, max: 5 });
         let qty = f.int("qty", 1..=10);
         let phone = f.opt_string("phone", 3);
         Some(Self {

@@ -21,10 +21,6 @@ pub struct Text {
 }
 
 impl Text {
-    pub fn lengths(self) -> RangeInclusive<usize> {
-        self.min..=self.max
-    }
-
     /// The field's schema (for `#[schema(schema_with = …)]`); `said` adds the not-blank note.
     pub fn schema(self, said: bool, example: Option<&str>) -> utoipa::openapi::Object {
         #[allow(deprecated)] // the derived schemas beside it give `example` too
@@ -113,9 +109,9 @@ impl<'a> Fields<'a> {
     }
 
     /// A required string, trimmed, with its length (in characters) in `len`.
-    pub fn string(&mut self, name: &'static str, len: RangeInclusive<usize>) -> Option<String> {
+    pub fn string(&mut self, name: &'static str, rule: Text) -> Option<String> {
         let v = self.required(name)?;
-        self.check_str(name, v, len)
+        self.check_str(name, v, rule.min..=rule.max)
     }
 
     /// An optional string: absent or `null` gives `Some(None)`; `None` means invalid.
@@ -130,7 +126,7 @@ impl<'a> Fields<'a> {
 
     /// A required e-mail address (trimmed, at most 255 characters).
     pub fn email(&mut self, name: &'static str) -> Option<String> {
-        let s = self.string(name, 1..=255)?;
+        let s = self.string(name, Text { min: 1, max: 255 })?;
         if !s.validate_email() {
             self.error(name, "must be a valid e-mail address");
             return None;
@@ -139,14 +135,10 @@ impl<'a> Fields<'a> {
     }
 
     /// Optional, but when present must not be `null`.
-    pub fn opt_present_string(
-        &mut self,
-        name: &'static str,
-        len: RangeInclusive<usize>,
-    ) -> Option<Option<String>> {
+    pub fn opt_present_string(&mut self, name: &'static str, rule: Text) -> Option<Option<String>> {
         match self.get(name) {
             None => Some(None),
-            Some(v) => self.check_str(name, v, len).map(Some),
+            Some(v) => self.check_str(name, v, rule.min..=rule.max).map(Some),
         }
     }
 }
