@@ -4,34 +4,11 @@
 //! types, values out of range, unknown fields), so request bodies are read field by field from a
 //! parsed `serde_json::Value` and every problem is collected.
 
+mod schema;
 mod text;
 
-pub use text::{NOT_BLANK, Text};
-
-/// Functions for `#[schema(schema_with = …)]`, each returning the schema of a rule the reader
-/// also checks: `name = schema;`.
-#[macro_export]
-macro_rules! schemas {
-    ($($name:ident = $schema:expr;)+) => {$(
-        fn $name() -> utoipa::openapi::Object {
-            $schema
-        }
-    )+};
-}
-
-/// The schema of an integer field with the bounds `range` (no `maximum` when unbounded).
-pub fn int_schema(range: RangeInclusive<i64>, example: Option<i64>) -> utoipa::openapi::Object {
-    #[allow(deprecated)] // the derived schemas beside it give `example` too
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::Integer)
-        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Int64,
-        )))
-        .minimum(Some(*range.start()))
-        .maximum((*range.end() < i64::MAX).then_some(*range.end()))
-        .example(example.map(Into::into))
-        .build()
-}
+pub use schema::{NOT_BLANK, int_schema};
+pub use text::Text;
 
 use std::ops::RangeInclusive;
 

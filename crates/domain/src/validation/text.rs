@@ -8,31 +8,12 @@ use validator::ValidateEmail;
 
 use super::Fields;
 
-/// "Not blank" as a JSON Schema pattern: a character `char::is_whitespace` (what `trim` takes
-/// off) is false for.
-pub const NOT_BLANK: &str = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-
 /// A trimmed, not blank text field: its length in characters, as sent. The reader checks it
 /// and the OpenAPI schema is made from it, so the two cannot disagree.
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
     pub min: usize,
     pub max: usize,
-}
-
-impl Text {
-    /// The field's schema (for `#[schema(schema_with = …)]`); `said` adds the not-blank note.
-    pub fn schema(self, said: bool, example: Option<&str>) -> utoipa::openapi::Object {
-        #[allow(deprecated)] // the derived schemas beside it give `example` too
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::Type::String)
-            .description(said.then_some("Not blank: surrounding white space is trimmed."))
-            .min_length(Some(self.min))
-            .max_length(Some(self.max))
-            .pattern(Some(NOT_BLANK))
-            .example(example.map(Into::into))
-            .build()
-    }
 }
 
 impl<'a> Fields<'a> {
