@@ -9,11 +9,6 @@ use b2b_platform::{config, server};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
-/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
-/// keeps it (BENCHMARKS.md, idle RSS after load).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "b2b-orders",

@@ -7,11 +7,6 @@ use b2b_platform::cli::{settings_help, settings_help_for};
 use clap::{Parser, Subcommand};
 use lambda_orchestrator::Config;
 
-/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
-/// keeps it (BENCHMARKS.md, idle RSS after load).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "lambda-orchestrator",

@@ -138,26 +138,3 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
-
-/// `<binary> healthcheck`: exits 0 when the service on `port` of this host answers `GET /health`
-/// with 200. For container health checks, where images carry no curl.
-pub async fn probe_health(port: u16) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        stream
-            .write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            .await
-            .ok()?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await.ok()?;
-        Some(head.ends_with(b" 200"))
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(3), attempt)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(false)
-}
