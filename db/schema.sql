@@ -183,3 +183,7 @@ CREATE TABLE IF NOT EXISTS login_attempts (
     PRIMARY KEY (bucket, window_start),
     KEY ix_login_attempts_window (window_start)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- A key's row is visible to others only once its transaction committed, with its outcome: the
+-- outcome columns say all `status` did.
+ALTER TABLE idempotency_keys DROP COLUMN status;
