@@ -1,4 +1,3 @@
+-- 0005: `idempotency_keys.status` goes; the same as db/migrations/mysql/0005 (which says why).
 
--- A key's row is visible to others only once its transaction committed, with its outcome: the
--- outcome columns say all `status` did.
 ALTER TABLE idempotency_keys DROP COLUMN status;

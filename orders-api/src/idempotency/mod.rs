@@ -86,14 +86,11 @@ pub struct Written {
 
 impl IntoResponse for Written {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, self.body).into_response();
-        let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        let mut resp = (self.status, json, self.body).into_response();
         if self.replayed {
-            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            let replayed = HeaderValue::from_static("true");
+            resp.headers_mut().insert("idempotent-replayed", replayed);
         }
         resp
     }
@@ -139,10 +136,11 @@ where
         match stored {
             Ok(Some(body)) => {
                 count(claim, "fresh");
+                let replayed = false;
                 return Ok(Written {
                     status,
                     body,
-                    replayed: false,
+                    replayed,
                 });
             }
             // The key was committed by another request: answer with its outcome (or, when it had
@@ -183,11 +181,10 @@ async fn replay(db: &Db, claim: &Claim, now: DateTime<Utc>) -> Result<Option<Wri
         )));
     };
     count(Some(claim), "replayed");
+    let status = StatusCode::from_u16(u16::try_from(status).unwrap_or(200));
+    let status = status.unwrap_or(StatusCode::OK);
     Ok(Some(Written {
-        status: u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::OK),
+        status,
         body,
         replayed: true,
     }))

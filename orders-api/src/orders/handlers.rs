@@ -134,9 +134,9 @@ pub async fn cancel(
     Id(id): Id,
     q: QueryParams,
 ) -> Result<Json<Order>> {
-    let only_created = match q.get("if_status") {
+    let only_created = match q.get("if_status").map(OrderStatus::parse) {
         None => false,
-        Some("CREATED") => true,
+        Some(Some(OrderStatus::Created)) => true,
         Some(_) => return Err(ApiError::field("if_status", "must be CREATED")),
     };
     Ok(Json(service::cancel(&state, id, only_created).await?))

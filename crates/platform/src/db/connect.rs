@@ -31,8 +31,8 @@ impl Db {
                     .acquire_timeout(opts.acquire_timeout)
                     // sqlx already pings every connection when it goes back to the pool and
                     // drops a broken one; a second ping at checkout costs a round trip per
-                    // query (6 of an orchestrated order's 31, BENCHMARKS.md) and only saves one
-                    // failed request per stale connection after a database restart.
+                    // query (BENCHMARKS.md) and only saves one failed request per stale
+                    // connection after a database restart.
                     .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {

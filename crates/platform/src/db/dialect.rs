@@ -56,7 +56,6 @@ macro_rules! bind_all {
                 Arg::Text(v) => q.bind(v.as_str()),
                 Arg::OptText(v) => q.bind(v.as_deref()),
                 Arg::Time(v) => q.bind(time(v)),
-                Arg::OptTime(v) => q.bind(v.as_ref().map(time)),
             };
         }
         q

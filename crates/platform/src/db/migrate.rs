@@ -8,8 +8,6 @@ use super::Db;
 static MYSQL_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../db/migrations/mysql");
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../db/migrations/sqlite");
 const MYSQL_SEED: &str = include_str!("../../../../db/seed.sql");
-#[cfg(test)]
-const MYSQL_SCHEMA: &str = include_str!("../../../../db/schema.sql");
 const SQLITE_SEED: &str = include_str!("../../../../db/sqlite-seed.sql");
 
 impl Db {
@@ -55,62 +53,5 @@ impl Db {
         }
         .context("loading the demo seed failed")?;
         Ok(true)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::db::{Db, DbOptions};
-
-    #[tokio::test]
-    async fn unknown_schemes_are_refused_with_a_hint() {
-        let err = Db::connect("postgres://x", &DbOptions::default())
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("mysql://"), "{err}");
-    }
-
-    #[tokio::test]
-    async fn sqlite_migrates_and_seeds_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/nested/b2b.db", dir.path().display());
-        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
-        db.migrate().await.unwrap();
-        db.migrate().await.unwrap();
-        assert!(db.seed_if_empty().await.unwrap());
-        assert!(!db.seed_if_empty().await.unwrap());
-        assert!(db.ping().await);
-    }
-}
-
-#[cfg(test)]
-mod schema_files {
-    /// `db/schema.sql` (what docker compose's MySQL loads) is the MySQL migrations, verbatim.
-    #[test]
-    fn schema_sql_equals_the_mysql_migrations() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../db/migrations/mysql");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let migrations: String = files
-            .iter()
-            .map(|f| std::fs::read_to_string(f).unwrap())
-            .collect();
-        assert_eq!(
-            super::MYSQL_SCHEMA,
-            migrations,
-            "db/schema.sql differs from db/migrations/mysql: copy the migrations into it"
-        );
-    }
-
-    /// The SQLite seed is the MySQL seed but for how timestamps are written.
-    #[test]
-    fn the_seeds_hold_the_same_rows() {
-        let sqlite =
-            super::SQLITE_SEED.replace("2026-01-01T00:00:00+00:00", "2026-01-01 00:00:00.000000");
-        assert_eq!(sqlite, super::MYSQL_SEED);
-        assert!(super::MYSQL_SEED.contains("(1, 'ACME Corp', 'ops@acme.com'"));
     }
 }

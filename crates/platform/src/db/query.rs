@@ -17,7 +17,6 @@ pub enum Arg {
     Text(String),
     OptText(Option<String>),
     Time(DateTime<Utc>),
-    OptTime(Option<DateTime<Utc>>),
 }
 
 macro_rules! arg_from {
@@ -38,7 +37,6 @@ arg_from! {
     Option<String> => |v| Self::OptText(v),
     &Option<String> => |v| Self::OptText(v.clone()),
     DateTime<Utc> => |v| Self::Time(v),
-    Option<DateTime<Utc>> => |v| Self::OptTime(v),
 }
 
 /// `args![a, b, c]`: an array of values convertible into [`Arg`].
@@ -218,60 +216,5 @@ impl Db {
 
     pub async fn insert(&self, sql: &str, args: &[Arg]) -> sqlx::Result<i64> {
         self.conn().insert(sql, args).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::DbOptions;
-
-    #[derive(sqlx::FromRow, Debug, PartialEq)]
-    struct Item {
-        id: i64,
-        name: String,
-        at: DateTime<Utc>,
-    }
-
-    #[tokio::test]
-    async fn statements_and_transactions_on_sqlite() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(
-            &format!("sqlite://{}/t.db", dir.path().display()),
-            &DbOptions::default(),
-        )
-        .await
-        .unwrap();
-        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, at TEXT NOT NULL)", &[])
-            .await
-            .unwrap();
-        let at = crate::Clock::system().now();
-        let id = db
-            .insert("INSERT INTO t (name, at) VALUES (?, ?)", &args!["a", at])
-            .await
-            .unwrap();
-        let refused: Result<(), sqlx::Error> = db
-            .write_tx(1, |mut tx| async move {
-                tx.insert(
-                    "INSERT INTO t (name, at) VALUES (?, ?)",
-                    &args!["rolled back", at],
-                )
-                .await?;
-                Err::<(Tx, ()), _>(sqlx::Error::RowNotFound)
-            })
-            .await;
-        assert!(refused.is_err());
-        let mut q = Query::new("SELECT id, name, at FROM t WHERE id IN (");
-        q.list([id, id + 1]).push(")", []);
-        assert_eq!(q.sql, "SELECT id, name, at FROM t WHERE id IN (?, ?)");
-        let rows: Vec<Item> = db.fetch_all(&q.sql, &q.args).await.unwrap();
-        assert_eq!(
-            rows,
-            [Item {
-                id,
-                name: "a".into(),
-                at
-            }]
-        );
     }
 }
