@@ -115,8 +115,7 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
     let mut q = Query::new(LIVE);
     q.push("", args![page.after]);
     if let Some(s) = search {
-        let (matches, pattern) = contains_any(db, &["name", "email"], s);
-        q.push(&format!(" AND {matches}"), args![&pattern, &pattern]);
+        contains_any(db, &mut q, &["name", "email"], s);
     }
     q.push(" ORDER BY id LIMIT ?", args![page.fetch()]);
     let rows: Vec<Row> = db.fetch_all(&q.sql, &q.args).await?;

@@ -9,8 +9,9 @@
 use b2b_domain::identity;
 use b2b_domain::order::{NewOrderLine, OrderItem};
 use b2b_domain::product::{NewProduct, Product, ProductPatch};
+use b2b_platform::db::dialect::contains_any;
 use b2b_platform::db::is_unique_violation;
-use b2b_platform::db::{Arg, Exec, Query, Tx, dialect};
+use b2b_platform::db::{Arg, Exec, Query, Tx};
 use b2b_platform::extract::PageRequest;
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
@@ -130,8 +131,7 @@ pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Res
     ));
     q.push("", args![page.after]);
     if let Some(s) = search {
-        let (matches, pattern) = dialect::contains_any(db, &["sku", "name"], s);
-        q.push(&format!(" AND {matches}"), args![&pattern, &pattern]);
+        contains_any(db, &mut q, &["sku", "name"], s);
     }
     q.push(" ORDER BY id LIMIT ?", args![page.fetch()]);
     let rows: Vec<Row> = db.fetch_all(&q.sql, &q.args).await?;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use sqlx::mysql::{MySqlDatabaseError, MySqlQueryResult};
 use sqlx::sqlite::SqliteQueryResult;
 
-use super::{Arg, Db, Tx};
+use super::{Arg, Db, Query, Tx};
 
 /// Starts a write transaction. SQLite takes the write lock up front: a deferred transaction that
 /// reads then writes can fail to upgrade its lock (SQLITE_BUSY) instead of waiting for it.
@@ -104,12 +104,12 @@ pub async fn count_up(
     }
 }
 
-/// A "contains, without regard to case" match of `search` on any of `columns`: the SQL
-/// condition (one `?` per column, all bound to the returned pattern).
+/// Appends ` AND (…)` to `q`: a "contains, without regard to case" match of `search` on any of
+/// `columns`.
 ///
 /// SQLite's `LOWER` and `LIKE` fold ASCII letters only ("école" would miss "ÉCOLE"), so there the
 /// match is a `GLOB` with a class of both cases for each letter; MySQL's `LIKE` folds them all.
-pub fn contains_any(db: &Db, columns: &[&str], search: &str) -> (String, String) {
+pub fn contains_any(db: &Db, q: &mut Query, columns: &[&str], search: &str) {
     let (each, pattern) = match db {
         Db::MySql(_) => (
             "LOWER({}) LIKE ? ESCAPE '!'",
@@ -122,7 +122,8 @@ pub fn contains_any(db: &Db, columns: &[&str], search: &str) -> (String, String)
         .map(|c| each.replace("{}", c))
         .collect::<Vec<_>>()
         .join(" OR ");
-    (format!("({condition})"), pattern)
+    let args = columns.iter().map(|_| Arg::Text(pattern.clone()));
+    q.push(&format!(" AND ({condition})"), args);
 }
 
 /// A unique index refused the row (duplicate e-mail, sku or idempotency key).
