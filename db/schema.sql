@@ -183,3 +183,18 @@ CREATE TABLE IF NOT EXISTS login_attempts (
     PRIMARY KEY (bucket, window_start),
     KEY ix_login_attempts_window (window_start)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- 0005: `idempotency_keys.status` goes. A key's row is seen by others only once the transaction
+-- that claimed it committed, with its outcome: the outcome columns say all the status did.
+--
+-- Re-runnable like 0002 (a database made from db/schema.sql has no such column already), and
+-- MySQL 8 has no DROP COLUMN IF EXISTS.
+
+SET @step = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+     WHERE table_schema = DATABASE() AND table_name = 'idempotency_keys' AND column_name = 'status') = 1,
+    'ALTER TABLE idempotency_keys DROP COLUMN status',
+    'DO 0');
+PREPARE step FROM @step;
+EXECUTE step;
+DEALLOCATE PREPARE step;

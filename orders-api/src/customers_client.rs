@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
+use b2b_platform::CorrelationId;
 use b2b_platform::telemetry::{TraceContext, X_CORRELATION_ID};
-use b2b_platform::{ApiError, CorrelationId};
 use reqwest::StatusCode;
 
 /// Answers of a customer check.
 #[derive(Debug, thiserror::Error)]
 pub enum CustomerError {
-    #[error("customer not found")]
-    NotFound,
+    #[error("customer {0} not found")]
+    NotFound(i64),
     /// Unreachable, timed out, or answered with an error of its own.
     #[error("customers-api unavailable: {0}")]
     Unavailable(String),
@@ -63,30 +63,10 @@ impl CustomersClient {
             .map_err(|e| CustomerError::Unavailable(e.to_string()))?;
         match resp.status() {
             s if s.is_success() => Ok(()),
-            StatusCode::NOT_FOUND => Err(CustomerError::NotFound),
+            StatusCode::NOT_FOUND => Err(CustomerError::NotFound(id)),
             other => Err(CustomerError::Unavailable(format!(
                 "customers-api answered {other}"
             ))),
         }
-    }
-}
-
-impl CustomersClient {
-    /// [`CustomersClient::ensure_exists`] as the API answers it: 404 `CUSTOMER_NOT_FOUND`, or 503
-    /// when customers-api cannot say.
-    pub async fn check(&self, id: i64, correlation: &CorrelationId) -> Result<(), ApiError> {
-        self.ensure_exists(id, correlation)
-            .await
-            .map_err(|e| match e {
-                CustomerError::NotFound => {
-                    ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
-                }
-                CustomerError::Unavailable(why) => {
-                    tracing::warn!(reason = %why, "customers-api unavailable");
-                    ApiError::Unavailable(
-                        "customers-api is unavailable; try again shortly".to_owned(),
-                    )
-                }
-            })
     }
 }

@@ -76,6 +76,12 @@ pub fn confirm_decision(status: OrderStatus) -> ConfirmDecision {
     }
 }
 
+/// The earliest confirmation that can still be cancelled at `now`: the cancellation window,
+/// written once (the guard of the cancel's `UPDATE` binds it too).
+pub fn cancellable_since(now: DateTime<Utc>, window: Duration) -> DateTime<Utc> {
+    now - window
+}
+
 /// `CREATED → CANCELED` always; `CONFIRMED → CANCELED` only within `window` of `confirmed_at`.
 pub fn cancel_decision(
     status: OrderStatus,
@@ -87,7 +93,7 @@ pub fn cancel_decision(
         OrderStatus::Created => CancelDecision::Cancel,
         OrderStatus::Canceled => CancelDecision::AlreadyCanceled,
         OrderStatus::Confirmed => match confirmed_at {
-            Some(at) if now <= at + window => CancelDecision::Cancel,
+            Some(at) if at >= cancellable_since(now, window) => CancelDecision::Cancel,
             _ => CancelDecision::WindowClosed,
         },
     }

@@ -30,16 +30,15 @@ pub enum ApiError {
     NotFound { code: &'static str, detail: String },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
-    /// A request with the same idempotency key is still running.
-    #[error("a request with this idempotency key is still in progress")]
-    InFlight,
-    /// Products of an order's lines that do not exist (404) or lack stock (409).
+    /// A refusal a service words itself, beyond the common ones: its own status, the products
+    /// it concerns (`product_ids`), and a `Retry-After` in seconds when a retry will do.
     #[error("{detail}")]
-    Products {
+    Refused {
         status: StatusCode,
         code: &'static str,
         detail: String,
-        product_ids: Vec<i64>,
+        product_ids: Option<Vec<i64>>,
+        retry_after: Option<u32>,
     },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
@@ -83,10 +82,10 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } | Self::InFlight => StatusCode::CONFLICT,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Self::Products { status, .. } => *status,
+            Self::Refused { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,8 +104,7 @@ impl ApiError {
             Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Products { code, .. } => code,
-            Self::InFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
+            | Self::Refused { code, .. } => code,
             Self::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Self::TooManyRequests { .. } => "RATE_LIMITED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -135,7 +133,7 @@ impl ApiError {
                 _ => None,
             },
             product_ids: match self {
-                Self::Products { product_ids, .. } => Some(product_ids.clone()),
+                Self::Refused { product_ids, .. } => product_ids.clone(),
                 _ => None,
             },
         }
@@ -176,8 +174,11 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(_) => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Self::InFlight => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            Self::Refused {
+                retry_after: Some(secs),
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             Self::TooManyRequests { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -14,7 +14,6 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod server;
-pub mod sql;
 pub mod telemetry;
 
 pub use auth::{Auth, Caller, Operator, Service};

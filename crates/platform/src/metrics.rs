@@ -113,7 +113,7 @@ impl Metrics {
     /// The exposition text: every series so far, and the pool as it is now.
     pub fn render(&self) -> String {
         if let Some(db) = &self.0.pool {
-            let (size, idle, max) = crate::on_db!(db, |p| (
+            let (size, idle, max) = crate::db::on_db!(db, |p| (
                 p.size(),
                 p.num_idle(),
                 p.options().get_max_connections()

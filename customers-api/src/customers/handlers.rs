@@ -15,12 +15,12 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
 }
 
-fn write_error(e: WriteError, id: i64) -> ApiError {
+fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::EmailTaken => {
             ApiError::conflict("EMAIL_TAKEN", "a customer with this e-mail already exists")
         }
-        WriteError::NotFound => not_found(id),
+        WriteError::NotFound(id) => not_found(id),
         WriteError::Db(e) => e.into(),
     }
 }
@@ -38,7 +38,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Customer>)> {
     let customer = repo::insert(&state.db, &input, state.clock.now())
         .await
-        .map_err(|e| write_error(e, 0))?;
+        .map_err(write_error)?;
     tracing::info!(customer_id = customer.id, "customer created");
     Ok((StatusCode::CREATED, Json(customer)))
 }
@@ -93,7 +93,7 @@ pub async fn replace(
     repo::replace(&state.db, id, &input, state.clock.now())
         .await
         .map(Json)
-        .map_err(|e| write_error(e, id))
+        .map_err(write_error)
 }
 
 /// Delete a customer (soft: it disappears from the API and its e-mail can be used again).

@@ -3,13 +3,18 @@
 
 use b2b_domain::customer::{Customer, CustomerInput};
 use b2b_domain::identity;
+use b2b_platform::db::Query;
+use b2b_platform::db::dialect::contains_any;
 use b2b_platform::db::is_unique_violation;
 use b2b_platform::extract::PageRequest;
-use b2b_platform::sql::contains_any;
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
 
-const COLUMNS: &str = "id, name, email, phone, created_at, updated_at";
+macro_rules! columns {
+    () => {
+        "id, name, email, phone, created_at, updated_at"
+    };
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -39,8 +44,8 @@ impl From<Row> for Customer {
 pub enum WriteError {
     #[error("the e-mail is taken")]
     EmailTaken,
-    #[error("no such customer")]
-    NotFound,
+    #[error("no customer {0}")]
+    NotFound(i64),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -80,40 +85,40 @@ pub async fn insert(
 
 /// A live (not deleted) customer.
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE id = ? AND deleted_at IS NULL");
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM customers WHERE id = ? AND deleted_at IS NULL"
+    );
     Ok(db
-        .fetch_optional::<Row>(&sql, &args![id])
+        .fetch_optional::<Row>(SQL, &args![id])
         .await?
         .map(Customer::from))
 }
 
 /// A customer, soft-deleted or not (what an order replayed after the deletion was made for).
 pub async fn get_even_deleted(db: &Db, id: i64) -> sqlx::Result<Option<Customer>> {
-    let sql = format!("SELECT {COLUMNS} FROM customers WHERE id = ?");
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM customers WHERE id = ?");
     Ok(db
-        .fetch_optional::<Row>(&sql, &args![id])
+        .fetch_optional::<Row>(SQL, &args![id])
         .await?
         .map(Customer::from))
 }
 
 /// One keyset page of live customers, optionally matching `search` on name or e-mail.
 pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Result<Vec<Customer>> {
-    let rows: Vec<Row> = match search {
-        None => {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?"
-            );
-            db.fetch_all(&sql, &args![page.after, page.fetch()]).await?
-        }
-        Some(s) => {
-            let (matches, pattern) = contains_any(db, &["name", "email"], s);
-            let sql = format!(
-                "SELECT {COLUMNS} FROM customers WHERE deleted_at IS NULL AND id > ? AND {matches} ORDER BY id LIMIT ?"
-            );
-            db.fetch_all(&sql, &args![page.after, &pattern, &pattern, page.fetch()])
-                .await?
-        }
-    };
+    const LIVE: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM customers WHERE deleted_at IS NULL AND id > ?"
+    );
+    let mut q = Query::new(LIVE);
+    q.push("", args![page.after]);
+    if let Some(s) = search {
+        contains_any(db, &mut q, &["name", "email"], s);
+    }
+    q.push(" ORDER BY id LIMIT ?", args![page.fetch()]);
+    let rows: Vec<Row> = db.fetch_all(&q.sql, &q.args).await?;
     Ok(rows.into_iter().map(Customer::from).collect())
 }
 
@@ -135,9 +140,9 @@ pub async fn replace(
         id
     ];
     if db.execute(SQL, &args).await.map_err(classify)? == 0 {
-        return Err(WriteError::NotFound);
+        return Err(WriteError::NotFound(id));
     }
-    get(db, id).await?.ok_or(WriteError::NotFound)
+    get(db, id).await?.ok_or(WriteError::NotFound(id))
 }
 
 /// Soft-deletes a live customer and frees its e-mail; says whether there was one.

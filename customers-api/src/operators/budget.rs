@@ -12,7 +12,8 @@
 //!
 //! A bucket is the SHA-256 of what it counts: no e-mail or address is stored in clear.
 
-use b2b_platform::Db;
+use b2b_platform::db::dialect;
+use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -48,31 +49,15 @@ fn window(now: DateTime<Utc>) -> (i64, u64) {
 
 /// Counts one more in `bucket`'s window; returns the count with it.
 async fn count(db: &Db, bucket: &str, window_start: i64) -> sqlx::Result<i64> {
-    // Dialect fork: MySQL has no RETURNING, but `LAST_INSERT_ID(expr)` hands the new count back
-    // in the same statement's answer; SQLite returns it.
-    match db {
-        Db::MySql(pool) => {
-            const SQL: &str = "INSERT INTO login_attempts (bucket, window_start, attempts) \
-                               VALUES (?, ?, LAST_INSERT_ID(1)) \
-                               ON DUPLICATE KEY UPDATE attempts = LAST_INSERT_ID(attempts + 1)";
-            let done = sqlx::query(SQL)
-                .bind(bucket)
-                .bind(window_start)
-                .execute(pool)
-                .await?;
-            Ok(i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX))
-        }
-        Db::Sqlite(pool) => {
-            const SQL: &str = "INSERT INTO login_attempts (bucket, window_start, attempts) VALUES (?, ?, 1) \
-                               ON CONFLICT (bucket, window_start) DO UPDATE SET attempts = attempts + 1 \
-                               RETURNING attempts";
-            sqlx::query_scalar(SQL)
-                .bind(bucket)
-                .bind(window_start)
-                .fetch_one(pool)
-                .await
-        }
-    }
+    let key = ["bucket", "window_start"];
+    dialect::count_up(
+        db,
+        "login_attempts",
+        key,
+        "attempts",
+        &args![bucket, window_start],
+    )
+    .await
 }
 
 impl Budgets {
@@ -99,18 +84,17 @@ impl Budgets {
         let (start, retry_after) = window(now);
         let by_address = count(db, &bucket("address", &[address]), start).await?;
         let by_pair = count(db, &bucket("email+address", &[email_key, address]), start).await?;
-        let failures: Option<i64> = b2b_platform::on_db!(db, |pool| {
-            sqlx::query_scalar(
-                "SELECT attempts FROM login_attempts WHERE bucket = ? AND window_start = ?",
+        const FAILURES: &str =
+            "SELECT attempts FROM login_attempts WHERE bucket = ? AND window_start = ?";
+        let failures: Option<(i64,)> = db
+            .fetch_optional(
+                FAILURES,
+                &args![bucket("email failures", &[email_key]), start],
             )
-            .bind(bucket("email failures", &[email_key]))
-            .bind(start)
-            .fetch_optional(pool)
-            .await
-        })?;
+            .await?;
         let spent = by_address > self.per_address
             || by_pair > self.per_email_and_address
-            || failures.unwrap_or(0) >= self.failures_per_email;
+            || failures.map_or(0, |f| f.0) >= self.failures_per_email;
         Ok(if spent { Err(retry_after) } else { Ok(()) })
     }
 
@@ -125,13 +109,11 @@ impl Budgets {
 /// Deletes windows that have ended; returns how many rows went.
 pub async fn purge(db: &Db, now: DateTime<Utc>) -> sqlx::Result<u64> {
     let (start, _) = window(now);
-    b2b_platform::on_db!(db, |pool| {
-        sqlx::query("DELETE FROM login_attempts WHERE window_start < ?")
-            .bind(start)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-    })
+    db.execute(
+        "DELETE FROM login_attempts WHERE window_start < ?",
+        &args![start],
+    )
+    .await
 }
 
 /// Purges ended windows every minute, for as long as the service runs.

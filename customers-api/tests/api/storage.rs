@@ -132,7 +132,7 @@ async fn story(backend: Backend) {
     assert_eq!(r.list(None, 20, 0).await, [cotton.id, plain.id]);
     let gone = r.replace(acme.id, "Zombie", "zombie@acme.com").await;
     assert!(
-        matches!(gone, Err(WriteError::NotFound)),
+        matches!(gone, Err(WriteError::NotFound(_))),
         "{backend:?}: {gone:?}"
     );
 

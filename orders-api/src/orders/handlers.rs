@@ -2,17 +2,17 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::HeaderMap;
 use b2b_domain::order::{NewOrder, Order, OrderStatus};
 use b2b_domain::page::Page;
 use b2b_platform::extract::{QueryParams, check};
 use b2b_platform::{ApiError, Caller, CorrelationId, Id, JsonBody, Problem, Result};
 
+use super::error::OrderError;
 use super::repo::{self, Filter};
-use super::write;
+use super::service;
 use crate::AppState;
-use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, run_once};
+use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, Written, key_header};
 
 /// Create an order in `CREATED`, taking its stock (all lines or none). With an
 /// `Idempotency-Key`, a retried request returns the same order and takes stock once.
@@ -30,35 +30,16 @@ pub async fn create(
     correlation: CorrelationId,
     headers: HeaderMap,
     JsonBody(req): JsonBody<NewOrder>,
-) -> Result<Response> {
+) -> Result<Written> {
     // The fingerprint is of what the request means: the lines are a set, so their order in the
     // body does not make it another request.
     let claim = key_header(&headers, "idempotency-key")?.map(|key| {
         let request = serde_json::to_vec(&req.canonical()).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
-    // Unkeyed, the customer is checked before the transaction; keyed, inside it once the key is
-    // held (see `idempotency`): a retry is answered from its key whatever changed since.
-    let customer = if claim.is_some() {
-        Some((&state.customers, &correlation))
-    } else {
-        state.customers.check(req.customer_id, &correlation).await?;
-        None
-    };
-    let resp = run_once(
-        &state.db,
-        &state.clock,
-        claim.as_ref(),
-        state.rules.idempotency_ttl,
-        StatusCode::CREATED,
-        write::Create {
-            order: &req,
-            customer,
-        },
-    )
-    .await?;
+    let written = service::create(&state, &req, claim.as_ref(), &correlation).await?;
     tracing::info!(customer_id = req.customer_id, "order created");
-    Ok(resp)
+    Ok(written)
 }
 
 /// Get an order with its lines.
@@ -71,7 +52,7 @@ pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result
     repo::get(&state.db, id)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::not_found("ORDER_NOT_FOUND", format!("order {id} not found")))
+        .ok_or_else(|| OrderError::NotFound(id).into())
 }
 
 /// List orders by id ascending, filtered by status, customer and creation time (inclusive bounds).
@@ -127,21 +108,13 @@ pub async fn confirm(
     _: Caller,
     Id(id): Id,
     headers: HeaderMap,
-) -> Result<Response> {
+) -> Result<Written> {
     let key = key_header(&headers, "x-idempotency-key")?
         .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
     // A key that already took effect is replayed before the order's row is touched (the key is
     // claimed first), so a retry never waits on a lock someone else holds on it.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
-    run_once(
-        &state.db,
-        &state.clock,
-        Some(&claim),
-        state.rules.idempotency_ttl,
-        StatusCode::OK,
-        write::Confirm(id),
-    )
-    .await
+    Ok(service::confirm(&state, id, &claim).await?)
 }
 
 /// Cancel an order, giving its stock back: `CREATED` always, `CONFIRMED` within the cancellation
@@ -160,24 +133,11 @@ pub async fn cancel(
     _: Caller,
     Id(id): Id,
     q: QueryParams,
-) -> Result<Response> {
-    let only_created = match q.get("if_status") {
+) -> Result<Json<Order>> {
+    let only_created = match q.get("if_status").map(OrderStatus::parse) {
         None => false,
-        Some("CREATED") => true,
+        Some(Some(OrderStatus::Created)) => true,
         Some(_) => return Err(ApiError::field("if_status", "must be CREATED")),
     };
-    let cancel = write::Cancel {
-        id,
-        window: state.rules.cancellation_window,
-        only_created,
-    };
-    run_once(
-        &state.db,
-        &state.clock,
-        None,
-        state.rules.idempotency_ttl,
-        StatusCode::OK,
-        cancel,
-    )
-    .await
+    Ok(Json(service::cancel(&state, id, only_created).await?))
 }

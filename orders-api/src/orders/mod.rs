@@ -1,6 +1,7 @@
 //! Orders: creation that never oversells, idempotent confirmation, cancellation within its
 //! window, and the reads.
 
+pub mod error;
 pub mod handlers;
 pub mod repo;
-pub mod write;
+pub mod service;

@@ -1,8 +1,10 @@
-//! Reading orders with their lines: one query for one order, two for a page.
+//! Every statement on `orders` and `order_items`: an order with its lines in one query, a page
+//! in two, the insert of a new order and the guarded status changes. Statuses are bound from
+//! [`OrderStatus`], never spelled in SQL.
 
 use b2b_domain::order::{Order, OrderItem, OrderStatus};
+use b2b_platform::db::{Exec, Query, Tx};
 use b2b_platform::extract::PageRequest;
-use b2b_platform::sql::{Arg, Exec, placeholders};
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
 
@@ -37,19 +39,22 @@ struct JoinedRow {
 }
 
 impl OrderRow {
-    fn into_order(self, items: Vec<OrderItem>) -> Order {
-        Order {
+    fn into_order(self, items: Vec<OrderItem>) -> sqlx::Result<Order> {
+        // The column's CHECK constraint admits only the three statuses.
+        let status = OrderStatus::parse(&self.status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("order {} has status {:?}", self.id, self.status).into())
+        })?;
+        Ok(Order {
             id: self.id,
             customer_id: self.customer_id,
-            // The column's CHECK constraint admits only the three statuses.
-            status: OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Created),
+            status,
             total_cents: self.total_cents,
             items,
             created_at: self.created_at,
             updated_at: self.updated_at,
             confirmed_at: self.confirmed_at,
             canceled_at: self.canceled_at,
-        }
+        })
     }
 }
 
@@ -64,23 +69,34 @@ impl From<ItemRow> for OrderItem {
     }
 }
 
-const ORDER_COLUMNS: &str = "o.id, o.customer_id, o.status, o.total_cents, o.created_at, o.updated_at, o.confirmed_at, o.canceled_at";
-const ITEM_COLUMNS: &str = "i.order_id, i.product_id, i.qty, i.unit_price_cents, i.subtotal_cents";
+macro_rules! order_columns {
+    () => {
+        "o.id, o.customer_id, o.status, o.total_cents, o.created_at, o.updated_at, o.confirmed_at, o.canceled_at"
+    };
+}
+macro_rules! item_columns {
+    () => {
+        "i.order_id, i.product_id, i.qty, i.unit_price_cents, i.subtotal_cents"
+    };
+}
 
 /// One order with its lines (by product id), in a single query.
 pub async fn get_in(exec: &mut impl Exec, id: i64) -> sqlx::Result<Option<Order>> {
-    let sql = format!(
-        "SELECT {ORDER_COLUMNS}, {ITEM_COLUMNS} FROM orders o JOIN order_items i ON i.order_id = o.id \
-         WHERE o.id = ? ORDER BY i.product_id"
+    const SQL: &str = concat!(
+        "SELECT ",
+        order_columns!(),
+        ", ",
+        item_columns!(),
+        " FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.id = ? ORDER BY i.product_id"
     );
-    let rows: Vec<JoinedRow> = exec.fetch_all(&sql, &args![id]).await?;
+    let rows: Vec<JoinedRow> = exec.fetch_all(SQL, &args![id]).await?;
     let mut rows = rows.into_iter();
     let Some(first) = rows.next() else {
         return Ok(None);
     };
     let mut items = vec![first.item.into()];
     items.extend(rows.map(|r| OrderItem::from(r.item)));
-    Ok(Some(first.order.into_order(items)))
+    first.order.into_order(items).map(Some)
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Order>> {
@@ -98,38 +114,39 @@ pub struct Filter {
 
 /// One keyset page of orders matching `filter`, with their lines read in one more query.
 pub async fn list(db: &Db, filter: &Filter, page: PageRequest) -> sqlx::Result<Vec<Order>> {
-    let mut sql = format!("SELECT {ORDER_COLUMNS} FROM orders o WHERE o.id > ?");
-    let mut values: Vec<Arg> = vec![page.after.into()];
+    let mut q = Query::new(concat!(
+        "SELECT ",
+        order_columns!(),
+        " FROM orders o WHERE o.id > ?"
+    ));
+    q.push("", args![page.after]);
     if let Some(status) = filter.status {
-        sql.push_str(" AND o.status = ?");
-        values.push(status.as_str().into());
+        q.push(" AND o.status = ?", args![status.as_str()]);
     }
     if let Some(customer_id) = filter.customer_id {
-        sql.push_str(" AND o.customer_id = ?");
-        values.push(customer_id.into());
+        q.push(" AND o.customer_id = ?", args![customer_id]);
     }
     if let Some(from) = filter.from {
-        sql.push_str(" AND o.created_at >= ?");
-        values.push(from.into());
+        q.push(" AND o.created_at >= ?", args![from]);
     }
     if let Some(to) = filter.to {
-        sql.push_str(" AND o.created_at <= ?");
-        values.push(to.into());
+        q.push(" AND o.created_at <= ?", args![to]);
     }
-    sql.push_str(" ORDER BY o.id LIMIT ?");
-    values.push(page.fetch().into());
-    let orders: Vec<OrderRow> = db.fetch_all(&sql, &values).await?;
+    q.push(" ORDER BY o.id LIMIT ?", args![page.fetch()]);
+    let orders: Vec<OrderRow> = db.fetch_all(&q.sql, &q.args).await?;
     if orders.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<Arg> = orders.iter().map(|o| Arg::I64(o.id)).collect();
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM order_items i WHERE i.order_id IN ({}) ORDER BY i.order_id, i.product_id",
-        placeholders(ids.len())
-    );
-    let items: Vec<ItemRow> = db.fetch_all(&sql, &ids).await?;
+    let mut q = Query::new(concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM order_items i WHERE i.order_id IN ("
+    ));
+    q.list(orders.iter().map(|o| o.id))
+        .push(") ORDER BY i.order_id, i.product_id", []);
+    let items: Vec<ItemRow> = db.fetch_all(&q.sql, &q.args).await?;
     let mut items = items.into_iter().peekable();
-    Ok(orders
+    orders
         .into_iter()
         .map(|o| {
             let mut lines = Vec::new();
@@ -138,5 +155,88 @@ pub async fn list(db: &Db, filter: &Filter, page: PageRequest) -> sqlx::Result<V
             }
             o.into_order(lines)
         })
-        .collect())
+        .collect()
+}
+
+/// Inserts a new order in `CREATED` with its lines; returns its id.
+pub async fn insert(
+    tx: &mut Tx,
+    customer_id: i64,
+    total_cents: i64,
+    items: &[OrderItem],
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    const ORDER: &str = "INSERT INTO orders (customer_id, status, total_cents, created_at, updated_at) \
+                         VALUES (?, ?, ?, ?, ?)";
+    let created = OrderStatus::Created.as_str();
+    let id = tx
+        .insert(ORDER, &args![customer_id, created, total_cents, now, now])
+        .await?;
+    let mut q = Query::new(
+        "INSERT INTO order_items (order_id, product_id, qty, unit_price_cents, subtotal_cents) VALUES ",
+    );
+    q.repeat("(?, ?, ?, ?, ?)", ", ", items.len());
+    for i in items {
+        q.push(
+            "",
+            args![
+                id,
+                i.product_id,
+                i.qty,
+                i.unit_price_cents,
+                i.subtotal_cents
+            ],
+        );
+    }
+    tx.execute(&q.sql, &q.args).await?;
+    Ok(id)
+}
+
+/// `CREATED → CONFIRMED`; says whether the order changed.
+pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    const SQL: &str = "UPDATE orders SET status = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = ?";
+    let (from, to) = (
+        OrderStatus::Created.as_str(),
+        OrderStatus::Confirmed.as_str(),
+    );
+    Ok(tx
+        .update_by_key(SQL, &args![to, now, now, id, from])
+        .await?
+        == 1)
+}
+
+/// `→ CANCELED` from `CREATED`, or (unless `only_created`) from `CONFIRMED` when confirmed at
+/// or after `cancellable_since`; says whether the order changed.
+pub async fn cancel(
+    tx: &mut Tx,
+    id: i64,
+    now: DateTime<Utc>,
+    only_created: bool,
+    cancellable_since: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    const CREATED: &str =
+        "UPDATE orders SET status = ?, canceled_at = ?, updated_at = ? WHERE id = ? AND status = ?";
+    const ANY: &str = "UPDATE orders SET status = ?, canceled_at = ?, updated_at = ? \
+                       WHERE id = ? AND (status = ? OR (status = ? AND confirmed_at >= ?))";
+    let (created, canceled) = (
+        OrderStatus::Created.as_str(),
+        OrderStatus::Canceled.as_str(),
+    );
+    let changed = if only_created {
+        tx.update_by_key(CREATED, &args![canceled, now, now, id, created])
+            .await?
+    } else {
+        let confirmed = OrderStatus::Confirmed.as_str();
+        let args = args![
+            canceled,
+            now,
+            now,
+            id,
+            created,
+            confirmed,
+            cancellable_since
+        ];
+        tx.update_by_key(ANY, &args).await?
+    };
+    Ok(changed == 1)
 }

@@ -1,17 +1,28 @@
 //! Product storage. The sku's uniqueness lives in `sku_key` (its identity key), and `version`
 //! counts the writes of a row: every `UPDATE products` adds one, and the ETag shows it.
+//!
+//! An order's stock is taken with a guarded decrement (`stock = stock - ? WHERE id = ? AND stock
+//! >= ?`), line by line in product-id order so concurrent orders lock rows in the same order; the
+//! row locks make it correct across any number of orders-api replicas on one database, and the
+//! `CHECK (stock >= 0)` is a last guard. Nothing is ever read and then written back.
 
 use b2b_domain::identity;
+use b2b_domain::order::{NewOrderLine, OrderItem};
 use b2b_domain::product::{NewProduct, Product, ProductPatch};
+use b2b_platform::db::dialect::contains_any;
 use b2b_platform::db::is_unique_violation;
+use b2b_platform::db::{Arg, Exec, Query, Tx};
 use b2b_platform::extract::PageRequest;
-use b2b_platform::sql::{Arg, Exec, placeholders};
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
 
 use super::etag::IfMatch;
 
-const COLUMNS: &str = "id, sku, name, price_cents, stock, version, created_at, updated_at";
+macro_rules! columns {
+    () => {
+        "id, sku, name, price_cents, stock, version, created_at, updated_at"
+    };
+}
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -104,29 +115,26 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Versioned>> {
 }
 
 async fn get_on(exec: &mut impl Exec, id: i64) -> sqlx::Result<Option<Versioned>> {
-    let sql = format!("SELECT {COLUMNS} FROM products WHERE id = ?");
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM products WHERE id = ?");
     Ok(exec
-        .fetch_optional::<Row>(&sql, &args![id])
+        .fetch_optional::<Row>(SQL, &args![id])
         .await?
         .map(Versioned::from))
 }
 
 /// One keyset page, optionally matching `search` on sku or name (without regard to case).
 pub async fn list(db: &Db, search: Option<&str>, page: PageRequest) -> sqlx::Result<Vec<Product>> {
-    let rows: Vec<Row> = match search {
-        None => {
-            let sql = format!("SELECT {COLUMNS} FROM products WHERE id > ? ORDER BY id LIMIT ?");
-            db.fetch_all(&sql, &args![page.after, page.fetch()]).await?
-        }
-        Some(s) => {
-            let (matches, pattern) = b2b_platform::sql::contains_any(db, &["sku", "name"], s);
-            let sql = format!(
-                "SELECT {COLUMNS} FROM products WHERE id > ? AND {matches} ORDER BY id LIMIT ?"
-            );
-            db.fetch_all(&sql, &args![page.after, &pattern, &pattern, page.fetch()])
-                .await?
-        }
-    };
+    let mut q = Query::new(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM products WHERE id > ?"
+    ));
+    q.push("", args![page.after]);
+    if let Some(s) = search {
+        contains_any(db, &mut q, &["sku", "name"], s);
+    }
+    q.push(" ORDER BY id LIMIT ?", args![page.fetch()]);
+    let rows: Vec<Row> = db.fetch_all(&q.sql, &q.args).await?;
     Ok(rows.into_iter().map(Product::from).collect())
 }
 
@@ -149,39 +157,98 @@ pub async fn patch(
     expected: &IfMatch,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Patched> {
-    let mut sets = vec!["updated_at = ?", "version = version + 1"];
-    let mut values: Vec<Arg> = vec![now.into()];
+    let mut q = Query::new("UPDATE products SET updated_at = ?, version = version + 1");
+    q.push("", args![now]);
     if let Some(name) = &patch.name {
-        sets.push("name = ?");
-        values.push(name.into());
+        q.push(", name = ?", args![name]);
     }
     if let Some(price) = patch.price_cents {
-        sets.push("price_cents = ?");
-        values.push(price.into());
+        q.push(", price_cents = ?", args![price]);
     }
     if let Some(stock) = patch.stock {
-        sets.push("stock = ?");
-        values.push(stock.into());
+        q.push(", stock = ?", args![stock]);
     }
-    values.push(id.into());
-    let mut sql = format!("UPDATE products SET {} WHERE id = ?", sets.join(", "));
-    let mut tx = db.begin_write().await?;
-    let changed = match expected {
-        IfMatch::Any => tx.execute(&sql, &values).await?,
-        // No tag this server could have sent: nothing can match.
-        IfMatch::Versions(v) if v.is_empty() => 0,
-        IfMatch::Versions(v) => {
-            sql.push_str(&format!(" AND version IN ({})", placeholders(v.len())));
-            values.extend(v.iter().map(|&v| Arg::I64(v)));
-            tx.execute(&sql, &values).await?
-        }
-    };
-    let found = get_on(&mut tx, id).await?;
-    tx.commit().await?;
+    q.push(" WHERE id = ?", args![id]);
+    if let IfMatch::Versions(v) = expected {
+        q.push(" AND version IN (", [])
+            .list(v.iter().copied())
+            .push(")", []);
+    }
+    let q = &q;
+    let (changed, found) = db
+        .write_tx(1, |mut tx| async move {
+            let changed = match expected {
+                // No tag this server could have sent: nothing can match.
+                IfMatch::Versions(v) if v.is_empty() => 0,
+                _ => tx.execute(&q.sql, &q.args).await?,
+            };
+            let found = get_on(&mut tx, id).await?;
+            Ok::<_, sqlx::Error>((tx, (changed, found)))
+        })
+        .await?;
     Ok(match (changed, found) {
         (0, None) => Patched::NotFound,
         (0, Some(_)) => Patched::Stale,
         (_, Some(p)) => Patched::Done(p),
         (_, None) => Patched::NotFound,
     })
+}
+
+/// Takes each line's quantity from its product's stock where there is enough; returns the
+/// products that had too little (or do not exist).
+pub async fn take_stock(
+    tx: &mut Tx,
+    lines: &[NewOrderLine],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Vec<i64>> {
+    const TAKE: &str = "UPDATE products SET stock = stock - ?, updated_at = ?, version = version + 1 \
+                        WHERE id = ? AND stock >= ?";
+    let mut short = Vec::new();
+    for l in lines {
+        if tx
+            .execute(TAKE, &args![l.qty, now, l.product_id, l.qty])
+            .await?
+            == 0
+        {
+            short.push(l.product_id);
+        }
+    }
+    Ok(short)
+}
+
+/// The prices of the products of `ids` that exist.
+pub async fn prices(
+    tx: &mut Tx,
+    ids: impl IntoIterator<Item = i64>,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut q = Query::new("SELECT id, price_cents FROM products WHERE id IN (");
+    q.list(ids).push(")", []);
+    tx.fetch_all(&q.sql, &q.args).await
+}
+
+/// Gives the lines' units back to their products. The ids are listed in the statement (no
+/// subquery), so it locks exactly those rows on every engine: MariaDB before 11.1 runs
+/// `WHERE id IN (SELECT …)` of a single-table UPDATE as a scan that locks the whole catalogue.
+pub async fn restore(tx: &mut Tx, items: &[OrderItem], now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let mut args = Vec::with_capacity(items.len() * 3 + 1);
+    for i in items {
+        args.extend(args![i.product_id, i.qty]);
+    }
+    args.push(now.into());
+    args.extend(items.iter().map(|i| Arg::I64(i.product_id)));
+    tx.execute(&restore_sql(items.len()), &args).await
+}
+
+/// `UPDATE products SET stock = stock + CASE id WHEN ? THEN ? … END, updated_at = ?, version =
+/// version + 1 WHERE id IN (…)` for `lines` lines.
+pub fn restore_sql(lines: usize) -> String {
+    let mut q = Query::new("UPDATE products SET stock = stock + CASE id ");
+    q.repeat("WHEN ? THEN ?", " ", lines)
+        .push(
+            " END, updated_at = ?, version = version + 1 WHERE id IN (",
+            [],
+        )
+        .repeat("?", ", ", lines)
+        .push(")", []);
+    q.sql
 }

@@ -226,7 +226,8 @@ impl TestApp {
 /// Rows in `table`.
 pub async fn count(db: &Db, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
-    b2b_platform::on_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).expect("count")
+    let row: Option<(i64,)> = db.fetch_optional(&sql, &[]).await.expect("count");
+    row.expect("a count").0
 }
 
 /// The body of `POST /orders`.

@@ -105,7 +105,7 @@ async fn a_confirmation_replays_after_the_order_changed(backend: Backend) {
 /// scan of the catalogue.
 async fn the_stock_restore_reads_only_its_rows(backend: Backend) {
     let app = TestApp::on(backend).await;
-    let sql = orders_api::orders::write::restore_sql(2)
+    let sql = orders_api::products::repo::restore_sql(2)
         .replacen("?", "1", 1)
         .replacen("?", "1", 1)
         .replacen("?", "4", 1)
