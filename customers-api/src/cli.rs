@@ -7,6 +7,7 @@ use b2b_platform::{Db, config};
 use clap::{Parser, Subcommand};
 
 use crate::operators::cli::Operators;
+use b2b_platform::config::names;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,7 +36,7 @@ pub enum Command {
     #[command(after_help = database_help())]
     Seed,
     /// Exit 0 when the service on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&crate::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&crate::settings(), &[names::PORT]))]
     Healthcheck,
     /// Create and manage operators (who log in at POST /auth/token)
     #[command(subcommand, after_help = database_help())]
@@ -43,7 +44,7 @@ pub enum Command {
 }
 
 pub(crate) fn database_help() -> String {
-    settings_help_for(&crate::settings(), &["DATABASE_URL"])
+    settings_help_for(&crate::settings(), &[names::DATABASE_URL])
 }
 
 /// Runs the command (serve when none was given).
@@ -65,7 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => {
-            let port = config::port("PORT", crate::DEFAULT_PORT)?;
+            let port = config::port(names::PORT, crate::DEFAULT_PORT)?;
             anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
             Ok(())
         }
@@ -74,7 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn database_url() -> String {
-    config::var_or("DATABASE_URL", crate::DEFAULT_DATABASE_URL)
+    config::var_or(names::DATABASE_URL, crate::DEFAULT_DATABASE_URL)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! `PORT` (3000) anywhere else; `healthcheck` probes a running one.
 
 use b2b_platform::cli::{settings_help, settings_help_for};
+use b2b_platform::config::names;
 use b2b_platform::{config, telemetry};
 use clap::{Parser, Subcommand};
 use lambda_orchestrator::Config;
@@ -32,7 +33,7 @@ enum Command {
     #[command(after_help = settings_help(&lambda_orchestrator::settings()))]
     Serve,
     /// Exit 0 when the orchestrator on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&lambda_orchestrator::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&lambda_orchestrator::settings(), &[names::PORT]))]
     Healthcheck,
 }
 
@@ -43,13 +44,15 @@ async fn main() {
     telemetry::init(env!("CARGO_PKG_NAME"));
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
-        Command::Healthcheck => match config::port("PORT", lambda_orchestrator::DEFAULT_PORT) {
-            Ok(port) => {
-                let healthy = b2b_platform::server::probe_health(port).await;
-                std::process::exit(if healthy { 0 } else { 1 });
+        Command::Healthcheck => {
+            match config::port(names::PORT, lambda_orchestrator::DEFAULT_PORT) {
+                Ok(port) => {
+                    let healthy = b2b_platform::server::probe_health(port).await;
+                    std::process::exit(if healthy { 0 } else { 1 });
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        },
+        }
     };
     // Spans still batched would be lost with the process.
     telemetry::flush_spans();
@@ -61,7 +64,7 @@ async fn main() {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    if std::env::var_os(names::AWS_LAMBDA_RUNTIME_API).is_some() {
         lambda_orchestrator::run_lambda(config).await
     } else {
         lambda_orchestrator::run_local(config).await

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use b2b_platform::telemetry::{TraceContext, X_CORRELATION_ID};
-use b2b_platform::{ApiError, CorrelationId};
+use b2b_platform::{ApiError, CorrelationId, ErrorCode};
 use reqwest::StatusCode;
 
 /// Answers of a customer check.
@@ -78,9 +78,10 @@ impl CustomersClient {
         self.ensure_exists(id, correlation)
             .await
             .map_err(|e| match e {
-                CustomerError::NotFound => {
-                    ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
-                }
+                CustomerError::NotFound => ApiError::not_found(
+                    ErrorCode::CustomerNotFound,
+                    format!("customer {id} not found"),
+                ),
                 CustomerError::Unavailable(why) => {
                     tracing::warn!(reason = %why, "customers-api unavailable");
                     ApiError::Unavailable(

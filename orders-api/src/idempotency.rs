@@ -17,11 +17,12 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use b2b_domain::headers::IDEMPOTENT_REPLAYED;
 use b2b_domain::validation::is_valid_idempotency_key;
 use b2b_platform::db::{is_lock_wait_timeout, is_transient, is_unique_violation};
 use b2b_platform::metrics::IDEMPOTENCY_REQUESTS;
 use b2b_platform::sql::{Exec, Tx};
-use b2b_platform::{ApiError, Clock, Db, args};
+use b2b_platform::{ApiError, Clock, Db, ErrorCode, args};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -138,7 +139,7 @@ async fn find(db: &Db, claim: &Claim, now: DateTime<Utc>) -> sqlx::Result<Prior>
 
 fn mismatch() -> ApiError {
     ApiError::Unprocessable {
-        code: "IDEMPOTENCY_KEY_REUSED",
+        code: ErrorCode::IdempotencyKeyReused,
         detail: "this idempotency key was already used with a different request".to_owned(),
     }
 }
@@ -151,7 +152,7 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     );
     if replayed {
         resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }
     resp
 }
@@ -329,6 +330,7 @@ pub async fn purge_periodically(db: Db, clock: Clock) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use b2b_domain::headers::X_IDEMPOTENCY_KEY;
 
     #[test]
     fn fingerprints_depend_on_scope_and_request() {
@@ -351,13 +353,13 @@ mod tests {
     #[test]
     fn key_headers_are_checked() {
         let mut h = HeaderMap::new();
-        assert!(key_header(&h, "x-idempotency-key").unwrap().is_none());
-        h.insert("x-idempotency-key", HeaderValue::from_static("abc-123"));
+        assert!(key_header(&h, X_IDEMPOTENCY_KEY).unwrap().is_none());
+        h.insert(X_IDEMPOTENCY_KEY, HeaderValue::from_static("abc-123"));
         assert_eq!(
-            key_header(&h, "x-idempotency-key").unwrap().as_deref(),
+            key_header(&h, X_IDEMPOTENCY_KEY).unwrap().as_deref(),
             Some("abc-123")
         );
-        h.insert("x-idempotency-key", HeaderValue::from_static("has space"));
-        assert!(key_header(&h, "x-idempotency-key").is_err());
+        h.insert(X_IDEMPOTENCY_KEY, HeaderValue::from_static("has space"));
+        assert!(key_header(&h, X_IDEMPOTENCY_KEY).is_err());
     }
 }

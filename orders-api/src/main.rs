@@ -2,6 +2,7 @@
 //! `orders-api --help` lists them.
 
 use b2b_platform::cli::{settings_help, settings_help_for};
+use b2b_platform::config::names;
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, telemetry};
 use clap::{Parser, Subcommand};
@@ -30,10 +31,10 @@ enum Command {
     #[command(after_help = settings_help(&orders_api::settings()))]
     Serve,
     /// Apply the pending migrations and exit
-    #[command(after_help = settings_help_for(&orders_api::settings(), &["DATABASE_URL"]))]
+    #[command(after_help = settings_help_for(&orders_api::settings(), &[names::DATABASE_URL]))]
     Migrate,
     /// Exit 0 when the service on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&orders_api::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&orders_api::settings(), &[names::PORT]))]
     Healthcheck,
 }
 
@@ -55,14 +56,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => orders_api::run(orders_api::Config::from_env()?).await,
         Command::Migrate => {
-            let url = config::var_or("DATABASE_URL", orders_api::DEFAULT_DATABASE_URL);
+            let url = config::var_or(names::DATABASE_URL, orders_api::DEFAULT_DATABASE_URL);
             let db = Db::connect(&url, &DbOptions::default()).await?;
             db.migrate().await?;
             println!("migrate: done ({})", db.backend());
             Ok(())
         }
         Command::Healthcheck => {
-            let port = config::port("PORT", orders_api::DEFAULT_PORT)?;
+            let port = config::port(names::PORT, orders_api::DEFAULT_PORT)?;
             anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
             Ok(())
         }

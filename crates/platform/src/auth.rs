@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+use crate::config::names;
 use crate::error::ApiError;
 
 pub const ISSUER: &str = "b2b-orders";
@@ -75,8 +76,8 @@ impl Auth {
     /// `jwt_secret` and `service_token` are comma-separated lists (see
     /// [`crate::config::secret_entries`]); refuses any entry shorter than 32 bytes.
     pub fn new(jwt_secret: &str, service_token: &str, ttl_secs: i64) -> anyhow::Result<Self> {
-        crate::config::check_secret("JWT_SECRET", jwt_secret)?;
-        crate::config::check_secret("SERVICE_TOKEN", service_token)?;
+        crate::config::check_secret(names::JWT_SECRET, jwt_secret)?;
+        crate::config::check_secret(names::SERVICE_TOKEN, service_token)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use b2b_domain::FieldError;
+use b2b_domain::{ErrorCode, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,9 +27,9 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{detail}")]
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ErrorCode, detail: String },
     /// A request with the same idempotency key is still running.
     #[error("a request with this idempotency key is still in progress")]
     InFlight,
@@ -37,12 +37,12 @@ pub enum ApiError {
     #[error("{detail}")]
     Products {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
         product_ids: Vec<i64>,
     },
     #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Unprocessable { code: ErrorCode, detail: String },
     /// An `If-Match` that the resource no longer matches.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -55,14 +55,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::NotFound {
             code,
             detail: detail.into(),
         }
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             detail: detail.into(),
@@ -94,23 +94,23 @@ impl ApiError {
     }
 
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) => "VALIDATION_ERROR",
-            Self::MalformedJson(_) => "MALFORMED_JSON",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::Unauthorized(_) => "UNAUTHORIZED",
-            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Validation(_) | Self::BadRequest(_) => ErrorCode::ValidationError,
+            Self::MalformedJson(_) => ErrorCode::MalformedJson,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Products { code, .. } => code,
-            Self::InFlight => "IDEMPOTENCY_KEY_IN_FLIGHT",
-            Self::PreconditionFailed(_) => "PRECONDITION_FAILED",
-            Self::TooManyRequests { .. } => "RATE_LIMITED",
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            Self::Internal(_) => "INTERNAL_ERROR",
+            | Self::Products { code, .. } => *code,
+            Self::InFlight => ErrorCode::IdempotencyKeyInFlight,
+            Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+            Self::TooManyRequests { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -124,12 +124,12 @@ impl ApiError {
         Problem {
             r#type: format!(
                 "urn:b2b-orders:problem:{}",
-                self.code().to_ascii_lowercase().replace('_', "-")
+                self.code().as_str().to_ascii_lowercase().replace('_', "-")
             ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,
-            code: self.code().to_owned(),
+            code: self.code(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
@@ -150,13 +150,15 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
     /// Every failing field, when the request parsed but some fields were invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<FieldError>>)]
     pub errors: Option<Vec<FieldError>>,
-    /// The products concerned, on `PRODUCT_NOT_FOUND` and `INSUFFICIENT_STOCK`.
+    /// orders-api's: documented there (`product_ids` in its `Problem` schema).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub product_ids: Option<Vec<i64>>,
 }
 
@@ -216,7 +218,7 @@ mod tests {
     #[test]
     fn validation_problems_list_fields() {
         let p = ApiError::field("email", "bad").problem();
-        assert_eq!((p.status, p.code.as_str()), (400, "VALIDATION_ERROR"));
+        assert_eq!((p.status, p.code), (400, ErrorCode::ValidationError));
         assert_eq!(p.errors.unwrap()[0].field, "email");
         assert_eq!(p.r#type, "urn:b2b-orders:problem:validation-error");
     }

@@ -16,6 +16,7 @@ pub mod sql;
 pub mod telemetry;
 
 pub use auth::{Auth, Caller, Operator, Service};
+pub use b2b_domain::ErrorCode;
 pub use clock::Clock;
 pub use db::Db;
 pub use error::{ApiError, Problem, Result};

@@ -14,16 +14,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::telemetry;
+use crate::{ApiError, ErrorCode};
 
 /// Adds what every API shares: problem+json for unknown routes and methods, the body limit,
 /// correlation ids, trace context and request logs (as part `service`), security headers, and a
 /// 500 problem for a panic.
 pub fn finish(router: Router, service: &'static str) -> Router {
     router
-        .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
+        .fallback(|| async { ApiError::not_found(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             let mut resp =
                 ApiError::BadRequest("method not allowed on this route".to_owned()).into_response();

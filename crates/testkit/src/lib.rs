@@ -7,6 +7,7 @@ pub mod exposition;
 use std::net::SocketAddr;
 
 use b2b_platform::Db;
+use b2b_platform::config::names;
 use b2b_platform::db::DbOptions;
 use sqlx::Connection;
 
@@ -31,10 +32,10 @@ pub struct TestDb {
 /// The server URL for MariaDB tests, or `None` when not configured. With
 /// `REQUIRE_MYSQL_TESTS=1` (as CI sets) a missing URL fails the test instead of skipping it.
 pub fn mysql_url() -> Option<String> {
-    let url = std::env::var("TEST_MYSQL_URL")
+    let url = std::env::var(names::TEST_MYSQL_URL)
         .ok()
         .filter(|u| !u.is_empty());
-    if url.is_none() && std::env::var("REQUIRE_MYSQL_TESTS").is_ok_and(|v| v == "1") {
+    if url.is_none() && std::env::var(names::REQUIRE_MYSQL_TESTS).is_ok_and(|v| v == "1") {
         panic!("REQUIRE_MYSQL_TESTS=1 but TEST_MYSQL_URL is not set");
     }
     url
@@ -224,14 +225,14 @@ pub fn start_up(bin: &str, env: &[(&str, &str)]) -> StartUp {
         .current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("SERVICE_TOKEN", SERVICE_TOKEN)
+        .env(names::JWT_SECRET, JWT_SECRET)
+        .env(names::SERVICE_TOKEN, SERVICE_TOKEN)
         .env(
-            "DATABASE_URL",
+            names::DATABASE_URL,
             format!("sqlite://{}/b2b.db", dir.path().display()),
         )
-        .env("PORT", port.to_string())
-        .env("LOG_FORMAT", "json")
+        .env(names::PORT, port.to_string())
+        .env(names::LOG_FORMAT, "json")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -376,13 +377,13 @@ pub fn assert_help_is_offline(bin: &str, runs: &[&[&str]]) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/b2b.db", dir.path().display());
         let env = [
-            ("PORT", port.as_str()),
-            ("CUSTOMERS_PORT", port.as_str()),
-            ("ORDERS_PORT", port.as_str()),
-            ("ORCHESTRATOR_PORT", port.as_str()),
-            ("DATABASE_URL", url.as_str()),
-            ("JWT_SECRET", JWT_SECRET),
-            ("SERVICE_TOKEN", SERVICE_TOKEN),
+            (names::PORT, port.as_str()),
+            (names::CUSTOMERS_PORT, port.as_str()),
+            (names::ORDERS_PORT, port.as_str()),
+            (names::ORCHESTRATOR_PORT, port.as_str()),
+            (names::DATABASE_URL, url.as_str()),
+            (names::JWT_SECRET, JWT_SECRET),
+            (names::SERVICE_TOKEN, SERVICE_TOKEN),
         ];
         let out = run_cli(bin, dir.path(), args, &env, "");
         let what = format!("{bin} {args:?}: {out:?}");

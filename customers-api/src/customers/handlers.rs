@@ -6,20 +6,24 @@ use axum::http::StatusCode;
 use b2b_domain::customer::{Customer, CustomerInput};
 use b2b_domain::page::Page;
 use b2b_platform::extract::{QueryParams, check};
-use b2b_platform::{ApiError, Id, JsonBody, Operator, Problem, Result, Service};
+use b2b_platform::{ApiError, ErrorCode, Id, JsonBody, Operator, Problem, Result, Service};
 
 use super::repo::{self, WriteError};
 use crate::AppState;
 
 fn not_found(id: i64) -> ApiError {
-    ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
+    ApiError::not_found(
+        ErrorCode::CustomerNotFound,
+        format!("customer {id} not found"),
+    )
 }
 
 fn write_error(e: WriteError, id: i64) -> ApiError {
     match e {
-        WriteError::EmailTaken => {
-            ApiError::conflict("EMAIL_TAKEN", "a customer with this e-mail already exists")
-        }
+        WriteError::EmailTaken => ApiError::conflict(
+            ErrorCode::EmailTaken,
+            "a customer with this e-mail already exists",
+        ),
         WriteError::NotFound => not_found(id),
         WriteError::Db(e) => e.into(),
     }

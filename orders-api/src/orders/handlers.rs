@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use b2b_domain::headers::{IDEMPOTENCY_KEY, X_IDEMPOTENCY_KEY};
 use b2b_domain::order::{NewOrder, Order, OrderStatus};
 use b2b_domain::page::Page;
 use b2b_platform::extract::{QueryParams, check};
-use b2b_platform::{ApiError, Caller, CorrelationId, Id, JsonBody, Problem, Result};
+use b2b_platform::{ApiError, Caller, CorrelationId, ErrorCode, Id, JsonBody, Problem, Result};
 
 use super::repo::{self, Filter};
 use super::write;
@@ -33,7 +34,7 @@ pub async fn create(
 ) -> Result<Response> {
     // The fingerprint is of what the request means: the lines are a set, so their order in the
     // body does not make it another request.
-    let claim = key_header(&headers, "idempotency-key")?.map(|key| {
+    let claim = key_header(&headers, IDEMPOTENCY_KEY)?.map(|key| {
         let request = serde_json::to_vec(&req.canonical()).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
@@ -68,10 +69,9 @@ pub async fn create(
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Json<Order>> {
-    repo::get(&state.db, id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("ORDER_NOT_FOUND", format!("order {id} not found")))
+    repo::get(&state.db, id).await?.map(Json).ok_or_else(|| {
+        ApiError::not_found(ErrorCode::OrderNotFound, format!("order {id} not found"))
+    })
 }
 
 /// List orders by id ascending, filtered by status, customer and creation time (inclusive bounds).
@@ -128,8 +128,8 @@ pub async fn confirm(
     Id(id): Id,
     headers: HeaderMap,
 ) -> Result<Response> {
-    let key = key_header(&headers, "x-idempotency-key")?
-        .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
+    let key = key_header(&headers, X_IDEMPOTENCY_KEY)?
+        .ok_or_else(|| ApiError::field(X_IDEMPOTENCY_KEY, "is required"))?;
     // A key that already took effect is replayed before the order's row is touched (the key is
     // claimed first), so a retry never waits on a lock someone else holds on it.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());

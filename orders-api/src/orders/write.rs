@@ -12,7 +12,7 @@ use b2b_domain::order::{CancelDecision, ConfirmDecision, NewOrder, Order, OrderI
 use b2b_domain::order::{cancel_decision, confirm_decision, subtotal};
 use b2b_platform::metrics::ORDERS_REFUSED;
 use b2b_platform::sql::{Arg, Exec, Tx, placeholders};
-use b2b_platform::{ApiError, CorrelationId, args};
+use b2b_platform::{ApiError, CorrelationId, ErrorCode, args};
 use chrono::{DateTime, Duration, Utc};
 
 use super::repo::get_in;
@@ -77,7 +77,7 @@ fn ids_list(ids: &[i64]) -> String {
 }
 
 fn order_not_found(id: i64) -> TxError {
-    ApiError::not_found("ORDER_NOT_FOUND", format!("order {id} not found")).into()
+    ApiError::not_found(ErrorCode::OrderNotFound, format!("order {id} not found")).into()
 }
 
 /// Creates an order in `CREATED`, taking its stock; all lines or none.
@@ -115,7 +115,7 @@ pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<O
     if !missing.is_empty() {
         return Err(ApiError::Products {
             status: StatusCode::NOT_FOUND,
-            code: "PRODUCT_NOT_FOUND",
+            code: ErrorCode::ProductNotFound,
             detail: format!("products not found: {}", ids_list(&missing)),
             product_ids: missing,
         }
@@ -125,7 +125,7 @@ pub async fn create(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<O
         metrics::counter!(ORDERS_REFUSED, "reason" => "insufficient_stock").increment(1);
         return Err(ApiError::Products {
             status: StatusCode::CONFLICT,
-            code: "INSUFFICIENT_STOCK",
+            code: ErrorCode::InsufficientStock,
             detail: format!("insufficient stock for products: {}", ids_list(&short)),
             product_ids: short,
         }
@@ -201,7 +201,7 @@ pub async fn confirm(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<Order, 
     let order = get_in(tx, id).await?.ok_or_else(|| order_not_found(id))?;
     if changed == 0 && confirm_decision(order.status) == ConfirmDecision::Forbidden {
         return Err(ApiError::conflict(
-            "ORDER_NOT_CONFIRMABLE",
+            ErrorCode::OrderNotConfirmable,
             format!("order {id} is canceled and cannot be confirmed"),
         )
         .into());
@@ -237,7 +237,7 @@ pub async fn cancel(tx: &mut Tx, c: &Cancel, now: DateTime<Utc>) -> Result<Order
             CancelDecision::AlreadyCanceled => {}
             _ if c.only_created => {
                 return Err(ApiError::conflict(
-                    "ORDER_NOT_CREATED",
+                    ErrorCode::OrderNotCreated,
                     format!(
                         "order {id} is {} and was left as it is (if_status=CREATED)",
                         order.status.as_str()
@@ -247,7 +247,7 @@ pub async fn cancel(tx: &mut Tx, c: &Cancel, now: DateTime<Utc>) -> Result<Order
             }
             CancelDecision::WindowClosed => {
                 return Err(ApiError::conflict(
-                    "CANCELLATION_WINDOW_CLOSED",
+                    ErrorCode::CancellationWindowClosed,
                     format!(
                         "order {id} was confirmed more than {} minutes ago",
                         c.window.num_minutes()

@@ -7,7 +7,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use b2b_domain::page::Page;
 use b2b_domain::product::{NewProduct, Product, ProductPatch};
 use b2b_platform::extract::{QueryParams, check};
-use b2b_platform::{ApiError, Id, JsonBody, Operator, Problem, Result};
+use b2b_platform::{ApiError, ErrorCode, Id, JsonBody, Operator, Problem, Result};
 
 use super::etag::{IfMatch, etag};
 use super::repo::{self, Patched, Versioned, WriteError};
@@ -21,7 +21,10 @@ fn tagged(v: Versioned) -> Tagged {
 }
 
 fn not_found(id: i64) -> ApiError {
-    ApiError::not_found("PRODUCT_NOT_FOUND", format!("product {id} not found"))
+    ApiError::not_found(
+        ErrorCode::ProductNotFound,
+        format!("product {id} not found"),
+    )
 }
 
 /// Create a product.
@@ -41,7 +44,7 @@ pub async fn create(
             Ok((StatusCode::CREATED, tagged(p)))
         }
         Err(WriteError::SkuTaken) => Err(ApiError::conflict(
-            "SKU_TAKEN",
+            ErrorCode::SkuTaken,
             "a product with this sku already exists",
         )),
         Err(WriteError::Db(e)) => Err(e.into()),
