@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use b2b_domain::order::{NewOrderLine, OrderItem, OrderStatus, read_lines};
 use b2b_domain::validation::is_valid_idempotency_key;
 use b2b_domain::{ErrorCode, Fields, FromJson};
+use b2b_platform::error_docs::ErrorBodies;
 use b2b_platform::extract::BodyError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -102,6 +103,16 @@ pub struct FailureBody {
     pub correlation_id: String,
     pub error: ErrorBody,
 }
+
+/// The orchestrator's error bodies, for the OpenAPI document.
+pub const ERROR_BODIES: ErrorBodies = ErrorBodies {
+    schema: "FailureBody",
+    code_at: &["error", "code"],
+    example: |status, code| {
+        let body = Failure::new(status, code, code.example_detail()).into_body("req-789");
+        serde_json::to_value(body).expect("an envelope serialises")
+    },
+};
 
 /// A failure with its HTTP status.
 #[derive(Debug, Clone)]

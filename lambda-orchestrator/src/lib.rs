@@ -65,7 +65,10 @@ fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of the orchestrator.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(router(), docs::ErrorDocs::OwnEnvelope)
+    docs::document(
+        router(),
+        docs::ErrorDocs::OwnEnvelope(envelope::ERROR_BODIES),
+    )
 }
 
 /// The service's whole HTTP surface.
@@ -73,7 +76,7 @@ pub fn app(state: AppState) -> Router {
     docs::app(
         router(),
         state,
-        docs::ErrorDocs::OwnEnvelope,
+        docs::ErrorDocs::OwnEnvelope(envelope::ERROR_BODIES),
         "lambda-orchestrator",
     )
 }

@@ -4,6 +4,7 @@
 pub mod customers_client;
 pub mod idempotency;
 pub mod orders;
+mod problem_doc;
 pub mod products;
 
 use std::ops::RangeInclusive;
@@ -184,14 +185,16 @@ struct ApiDoc;
 fn router() -> OpenApiRouter<AppState> {
     use orders::handlers as o;
     use products::handlers as p;
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health))
         .routes(routes!(p::create, p::list))
         .routes(routes!(p::get, p::patch))
         .routes(routes!(o::create, o::list))
         .routes(routes!(o::get))
         .routes(routes!(o::confirm))
-        .routes(routes!(o::cancel))
+        .routes(routes!(o::cancel));
+    problem_doc::add_product_ids(router.get_openapi_mut());
+    router
 }
 
 /// The OpenAPI document of this service.

@@ -122,14 +122,6 @@ impl ApiError {
             other => other.to_string(),
         };
         Problem {
-            r#type: format!(
-                "urn:b2b-orders:problem:{}",
-                self.code().as_str().to_ascii_lowercase().replace('_', "-")
-            ),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail,
-            code: self.code(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
@@ -138,6 +130,7 @@ impl ApiError {
                 Self::Products { product_ids, .. } => Some(product_ids.clone()),
                 _ => None,
             },
+            ..Problem::new(status, self.code(), detail)
         }
     }
 }
@@ -160,6 +153,24 @@ pub struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(ignore)]
     pub product_ids: Option<Vec<i64>>,
+}
+
+impl Problem {
+    /// A problem without field errors or product ids.
+    pub fn new(status: StatusCode, code: ErrorCode, detail: String) -> Self {
+        Self {
+            r#type: format!(
+                "urn:b2b-orders:problem:{}",
+                code.as_str().to_ascii_lowercase().replace('_', "-")
+            ),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code,
+            errors: None,
+            product_ids: None,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod error_docs;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;

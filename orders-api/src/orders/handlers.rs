@@ -22,7 +22,7 @@ use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, key_header, run_onc
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 201, body = Order, description = "Created (or replayed, with `Idempotent-Replayed: true`)"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "`CUSTOMER_NOT_FOUND` or `PRODUCT_NOT_FOUND` (with `product_ids`)"),
-              (status = 409, body = Problem, content_type = "application/problem+json", description = "`INSUFFICIENT_STOCK` (with `product_ids`), or the key is in flight (`Retry-After`)"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "`INSUFFICIENT_STOCK` (with `product_ids`), or the key is in flight (`IDEMPOTENCY_KEY_IN_FLIGHT`, with `Retry-After`)"),
               (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
@@ -66,7 +66,7 @@ pub async fn create(
 #[utoipa::path(get, operation_id = "get_order", path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Json<Order>> {
     repo::get(&state.db, id).await?.map(Json).ok_or_else(|| {
@@ -118,8 +118,8 @@ pub async fn list(
            ("X-Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required; 1-255 characters from '!' to '~'")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order, description = "Confirmed (or replayed, with `Idempotent-Replayed: true`)"),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
-              (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is canceled (`ORDER_NOT_CONFIRMABLE`), or the key is in flight (`Retry-After`)"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is canceled (`ORDER_NOT_CONFIRMABLE`), or the key is in flight (`IDEMPOTENCY_KEY_IN_FLIGHT`, with `Retry-After`)"),
               (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn confirm(
@@ -152,7 +152,7 @@ pub async fn confirm(
            ("if_status" = Option<String>, Query, pattern = "^CREATED$", description = "`CREATED`: cancel only an order not yet confirmed")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)"),
               (status = 409, body = Problem, content_type = "application/problem+json", description = "Confirmed longer ago than the window (`CANCELLATION_WINDOW_CLOSED`), or not `CREATED` with `if_status=CREATED` (`ORDER_NOT_CREATED`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn cancel(
