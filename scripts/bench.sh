@@ -16,6 +16,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+for arg in "$@"; do
+  # The harness's own usage text, without building anything or asking for a database.
+  if [[ "$arg" == -h || "$arg" == --help ]]; then cat tools/bench/USAGE.txt; exit 0; fi
+done
 
 url="${BENCH_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
 if command -v mysqladmin >/dev/null 2>&1 && [[ "$url" == "mysql://root@127.0.0.1:3306" ]]; then

@@ -3,6 +3,12 @@
 # Lambda emulator, and `cargo lambda invoke --data-file` sends each committed API Gateway /
 # function URL event to it, against the real APIs (the all-in-one system on a fresh SQLite file).
 # Also reports the cold start (process start to first response) as the emulator logs it.
+#
+#   scripts/lambda-check.sh                       # every committed event (CI)
+#   scripts/lambda-check.sh path/to/event.json    # your own events; {{TOKEN}} becomes an operator token
+#
+# It mints the operator token itself (the demo operator of the fresh database) and passes the
+# secrets and API bases to the emulator, so nothing needs to be running or set beforehand.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -35,7 +41,9 @@ jwt=$(curl -s "http://localhost:$C/auth/token" -H 'Content-Type: application/jso
   -d '{"email":"admin@b2b.local","password":"admin123"}' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 run=$RANDOM
 status=0
-for fixture in lambda-orchestrator/tests/fixtures/*.json; do
+fixtures=("$@")
+[ ${#fixtures[@]} -gt 0 ] || fixtures=(lambda-orchestrator/tests/fixtures/*.json)
+for fixture in "${fixtures[@]}"; do
   name=$(basename "$fixture" .json)
   # A fresh token and idempotency key for this run.
   sed -e "s/{{TOKEN}}/$jwt/g" -e "s/\(idempotency_key\\\\\":\\\\\"[^\\\\]*\)/\1-$run/" "$fixture" > "$work/$name.json"

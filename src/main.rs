@@ -41,6 +41,12 @@ enum Command {
 /// upstream addresses are replaced by its own).
 fn settings() -> Vec<Setting> {
     let mut all = vec![
+        Setting::new(
+            names::BIND_ADDRESS,
+            "the address the three parts listen on: loopback only, since the development secrets are public",
+            LOOPBACK,
+            "an IP address; 0.0.0.0 or :: for every interface",
+        ),
         Setting::port(
             names::CUSTOMERS_PORT,
             "customers-api's port",
@@ -86,6 +92,8 @@ fn settings() -> Vec<Setting> {
     all
 }
 
+const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 #[tokio::main]
 async fn main() {
     let cli: Cli = b2b_platform::cli::parse();
@@ -106,6 +114,7 @@ fn local(port: u16) -> String {
 }
 
 async fn run() -> anyhow::Result<()> {
+    let ip = config::parse_or(names::BIND_ADDRESS, LOOPBACK)?;
     let customers_port = config::port(names::CUSTOMERS_PORT, customers_api::DEFAULT_PORT)?;
     let orders_port = config::port(names::ORDERS_PORT, orders_api::DEFAULT_PORT)?;
     let orchestrator_port =
@@ -136,9 +145,9 @@ async fn run() -> anyhow::Result<()> {
     }
 
     // Bind all three first, so a taken port stops start-up before anything serves.
-    let customers_listener = server::bind(customers_port).await?;
-    let orders_listener = server::bind(orders_port).await?;
-    let orchestrator_listener = server::bind(orchestrator_port).await?;
+    let customers_listener = server::bind_to(ip, customers_port).await?;
+    let orders_listener = server::bind_to(ip, orders_port).await?;
+    let orchestrator_listener = server::bind_to(ip, orchestrator_port).await?;
 
     let customers =
         customers_api::app(customers_api::AppState::new(db.clone(), &customers_config)?);

@@ -27,4 +27,5 @@ fn out_of_range_settings_stop_the_whole_system() {
     refused("JWT_EXPIRES_IN", HUGE, "from 1m to 30d");
     refused("ORCHESTRATION_DEADLINE_MS", HUGE, "from 1000 to 900000");
     refused("ORDERS_PORT", "70000", "from 1 to 65535");
+    refused("BIND_ADDRESS", "localhost", "invalid IP address syntax");
 }

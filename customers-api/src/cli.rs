@@ -75,7 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn database_url() -> String {
-    config::var_or(names::DATABASE_URL, crate::DEFAULT_DATABASE_URL)
+    config::database_url(crate::DEFAULT_DATABASE_URL)
 }
 
 #[cfg(test)]

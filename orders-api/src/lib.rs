@@ -80,7 +80,7 @@ impl Config {
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
             port: config::port(names::PORT, DEFAULT_PORT)?,
-            database_url: config::var_or(names::DATABASE_URL, DEFAULT_DATABASE_URL),
+            database_url: config::database_url(DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,
             customers_api_base: config::var_or(

@@ -169,7 +169,7 @@ impl Setting {
 /// The `after_help` text listing `settings`.
 pub fn settings_help(settings: &[Setting]) -> String {
     let mut out = String::from(
-        "Settings (environment variables; a .env file in the working directory is read too):\n",
+        "Settings (environment variables; the first .env file found from the working directory upwards is read too):\n",
     );
     for s in settings {
         let head = match &s.default {

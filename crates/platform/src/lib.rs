@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod dotenv;
 pub mod error;
 pub mod error_docs;
 pub mod extract;

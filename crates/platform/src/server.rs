@@ -80,10 +80,16 @@ pub async fn health(db: &Db) -> Response {
 
 /// Binds `0.0.0.0:port`, with one clear error when the port is taken.
 pub async fn bind(port: u16) -> anyhow::Result<TcpListener> {
-    let addr = SocketAddr::from(([0, 0, 0, 0], port));
-    TcpListener::bind(addr)
+    bind_to(std::net::Ipv4Addr::UNSPECIFIED.into(), port).await
+}
+
+/// Listens on `ip` only (the all-in-one's `BIND_ADDRESS`).
+pub async fn bind_to(ip: std::net::IpAddr, port: u16) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::from((ip, port)))
         .await
-        .with_context(|| format!("cannot listen on port {port} (is it already in use? set PORT)"))
+        .with_context(|| {
+            format!("cannot listen on {ip} port {port} (is it already in use? set PORT)")
+        })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, letting requests in flight finish.

@@ -91,9 +91,12 @@ impl TestDb {
             .await
             .expect("create test database");
         let _ = conn.close().await;
-        let base = admin.split('?').next().unwrap_or(&admin);
-        let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
-        let url = format!("{base}/{name}");
+        // The server part of the URL: its database (if any) and parameters give way to ours.
+        let after_scheme = admin.find("://").map_or(0, |i| i + 3);
+        let end = admin[after_scheme..]
+            .find(['/', '?'])
+            .map_or(admin.len(), |i| after_scheme + i);
+        let url = format!("{}/{name}", &admin[..end]);
         let db = Db::connect(&url, &options())
             .await
             .expect("connect to the test database");

@@ -6,30 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-pub const USAGE: &str = "\
-b2b-bench [--smoke] [flags]   (normally run through scripts/bench.sh)
-
-  --smoke                 tiny data, 1 s per scenario, concurrency 4, no cargo lambda watch
-  --duration SECS         measured time per scenario and concurrency (10; smoke 1)
-  --warmup SECS           unmeasured time before each (1; smoke 0.3)
-  --concurrency LIST      client counts, e.g. 1,8,32,128 (the default; smoke 4)
-  --scenarios LIST        only these scenarios (names as in the report; `yardstick` is one)
-  --customers N           customers to load (100000; smoke 1000)
-  --products N            products to load (10000; smoke 100)
-  --orders N              orders to load, 1-3 items each (1000000; smoke 10000)
-  --census N              requests per round when counting statements per request (100; smoke 20)
-  --cold-starts N         local cold starts of the orchestrator to time (10; smoke 3)
-  --lambda-watch on|off   also time the cold start under `cargo lambda watch --release` (on; smoke off)
-  --mysql-url URL         the server, without a database (mysql://root@127.0.0.1:3306)
-  --database NAME         dropped and made afresh (b2b_bench; smoke b2b_bench_smoke)
-  --reuse-data            keep the database if it is already loaded at this scale (development)
-  --bin-dir DIR           where the release binaries are (target/release)
-  --out DIR               results: results.md, results.json, service logs (target/bench/<run>)
-  --rust-log FILTER       the services' RUST_LOG (info, as in production)
-  --settle SECS           rest before the idle RSS after the run is read (2)
-  --service-env K=V       one more variable for the three services (repeatable; experiments)
-  --render FILE           only write results.md again from a run's results.json
-";
+/// `--help`; `scripts/bench.sh --help` prints the same file without building anything.
+pub const USAGE: &str = include_str!("../USAGE.txt");
 
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -13,10 +13,7 @@ mod secrets;
 pub use durations::{duration_range_text, human_secs, parse_duration_secs};
 pub use secrets::*;
 
-/// Loads `.env` from the working directory when present.
-pub fn load_dotenv() {
-    let _ = dotenvy::dotenv();
-}
+pub use crate::dotenv::{database_url, load as load_dotenv};
 
 /// A variable's value, or `default` when unset or empty.
 pub fn var_or(name: &str, default: &str) -> String {

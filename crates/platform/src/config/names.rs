@@ -31,6 +31,7 @@ pub const ORCHESTRATION_DEADLINE_MS: &str = "ORCHESTRATION_DEADLINE_MS";
 pub const AWS_LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 pub const METRICS_EMF: &str = "METRICS_EMF";
 // The all-in-one binary.
+pub const BIND_ADDRESS: &str = "BIND_ADDRESS";
 pub const CUSTOMERS_PORT: &str = "CUSTOMERS_PORT";
 pub const ORDERS_PORT: &str = "ORDERS_PORT";
 pub const ORCHESTRATOR_PORT: &str = "ORCHESTRATOR_PORT";
