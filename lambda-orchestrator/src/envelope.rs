@@ -108,25 +108,23 @@ pub struct FailureBody {
 pub const ERROR_BODIES: ErrorBodies = ErrorBodies {
     schema: "FailureBody",
     code_at: &["error", "code"],
-    example: |status, code| {
-        let body = Failure::new(status, code, code.example_detail()).into_body("req-789");
+    example: |_, code| {
+        let body = Failure::new(code, code.example_detail()).into_body("req-789");
         serde_json::to_value(body).expect("an envelope serialises")
     },
 };
 
-/// A failure with its HTTP status.
+/// A failure; its HTTP status is its code's.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    pub status: u16,
     pub code: ErrorCode,
     pub message: String,
     pub details: Option<Value>,
 }
 
 impl Failure {
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status: status.as_u16(),
             code,
             message: message.into(),
             details: None,
@@ -139,7 +137,7 @@ impl Failure {
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY)
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_GATEWAY)
     }
 
     pub fn into_body(self, correlation_id: &str) -> FailureBody {
@@ -158,26 +156,20 @@ impl Failure {
     pub fn from_body(e: BodyError) -> Self {
         match e {
             BodyError::UnsupportedMediaType => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
                 "content type must be application/json",
             ),
             BodyError::TooLarge => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorCode::PayloadTooLarge,
                 "request body is larger than 64 KiB",
             ),
-            BodyError::Malformed(why) => Self::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::ValidationError,
-                format!("malformed JSON: {why}"),
-            ),
-            BodyError::Invalid(errors) => Self::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::ValidationError,
-                "request validation failed",
-            )
-            .with_details(serde_json::json!({ "errors": errors })),
+            BodyError::Malformed(why) => {
+                Self::new(ErrorCode::ValidationError, format!("malformed JSON: {why}"))
+            }
+            BodyError::Invalid(errors) => {
+                Self::new(ErrorCode::ValidationError, "request validation failed")
+                    .with_details(serde_json::json!({ "errors": errors }))
+            }
         }
     }
 }
@@ -211,8 +203,7 @@ mod tests {
 
     #[test]
     fn failures_serialise_as_the_envelope() {
-        let body =
-            Failure::new(StatusCode::CONFLICT, ErrorCode::InsufficientStock, "no").into_body("c-1");
+        let body = Failure::new(ErrorCode::InsufficientStock, "no").into_body("c-1");
         let v = serde_json::to_value(body).unwrap();
         assert_eq!(
             v,

@@ -25,12 +25,10 @@ const COMPENSATION_RESERVE: Duration = Duration::from_secs(4);
 fn unreachable(service: &str, u: Unreachable) -> Failure {
     match u {
         Unreachable::Timeout => Failure::new(
-            StatusCode::GATEWAY_TIMEOUT,
             ErrorCode::UpstreamTimeout,
             format!("{service} did not answer in time"),
         ),
         Unreachable::Connection => Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::UpstreamUnavailable,
             format!("{service} is unreachable"),
         ),
@@ -39,15 +37,12 @@ fn unreachable(service: &str, u: Unreachable) -> Failure {
 
 /// An answer the flow has no better mapping for.
 fn unexpected(service: &str, a: &Answer) -> Failure {
-    let (status, code) = match a.status.as_u16() {
-        503 => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::UpstreamUnavailable,
-        ),
-        504 => (StatusCode::GATEWAY_TIMEOUT, ErrorCode::UpstreamTimeout),
-        _ => (StatusCode::BAD_GATEWAY, ErrorCode::UpstreamError),
+    let code = match a.status.as_u16() {
+        503 => ErrorCode::UpstreamUnavailable,
+        504 => ErrorCode::UpstreamTimeout,
+        _ => ErrorCode::UpstreamError,
     };
-    Failure::new(status, code, format!("{service} answered {}", a.status))
+    Failure::new(code, format!("{service} answered {}", a.status))
         .with_details(json!({ "upstream_status": a.status.as_u16() }))
 }
 
@@ -85,7 +80,6 @@ pub async fn create_and_confirm(
         StatusCode::OK => parse("customers-api", &a)?,
         StatusCode::NOT_FOUND => {
             return Err(Failure::new(
-                StatusCode::NOT_FOUND,
                 ErrorCode::CustomerNotFound,
                 format!("customer {} not found", req.customer_id),
             ));
@@ -102,38 +96,29 @@ pub async fn create_and_confirm(
     let order: OrderSummary = match (a.status, a.code()) {
         (StatusCode::CREATED, _) => parse("orders-api", &a)?,
         (StatusCode::NOT_FOUND, Some(ErrorCode::ProductNotFound)) => {
-            return Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::ProductNotFound,
-                problem_detail(&a),
-            )
-            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+            return Err(Failure::new(ErrorCode::ProductNotFound, problem_detail(&a))
+                .with_details(json!({ "product_ids": a.body.get("product_ids") })));
         }
         (StatusCode::NOT_FOUND, Some(ErrorCode::CustomerNotFound)) => {
             return Err(Failure::new(
-                StatusCode::NOT_FOUND,
                 ErrorCode::CustomerNotFound,
                 problem_detail(&a),
             ));
         }
         (StatusCode::CONFLICT, Some(ErrorCode::InsufficientStock)) => {
-            return Err(Failure::new(
-                StatusCode::CONFLICT,
-                ErrorCode::InsufficientStock,
-                problem_detail(&a),
-            )
-            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+            return Err(
+                Failure::new(ErrorCode::InsufficientStock, problem_detail(&a))
+                    .with_details(json!({ "product_ids": a.body.get("product_ids") })),
+            );
         }
         (StatusCode::CONFLICT, _) => {
             return Err(Failure::new(
-                StatusCode::CONFLICT,
                 ErrorCode::Conflict,
                 "a call with this idempotency key is still running",
             ));
         }
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
             return Err(Failure::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::IdempotencyKeyReused,
                 "this idempotency key was already used with a different customer or items",
             ));
@@ -161,14 +146,12 @@ pub async fn create_and_confirm(
                 && a.code() == Some(ErrorCode::IdempotencyKeyInFlight) =>
         {
             return Err(Failure::new(
-                StatusCode::CONFLICT,
                 ErrorCode::Conflict,
                 "a call with this idempotency key is still running",
             )
             .with_details(json!({ "order_id": order.id })));
         }
         Ok(a) if a.status == StatusCode::CONFLICT => Failure::new(
-            StatusCode::CONFLICT,
             ErrorCode::Conflict,
             format!(
                 "order {} cannot be confirmed: {}",
@@ -177,7 +160,6 @@ pub async fn create_and_confirm(
             ),
         ),
         Ok(a) if a.status == StatusCode::UNPROCESSABLE_ENTITY => Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::IdempotencyKeyReused,
             "this idempotency key was already used to confirm another order",
         ),

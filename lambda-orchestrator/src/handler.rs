@@ -75,14 +75,12 @@ pub async fn create_and_confirm_order(State(state): State<AppState>, req: Reques
         Ok(Principal::Operator(_)) => {}
         Ok(Principal::Service) => {
             return fail(Failure::new(
-                StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
                 "this endpoint needs an operator token",
             ));
         }
         Err(_) => {
             return fail(Failure::new(
-                StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
                 "missing, invalid or expired operator token",
             ));

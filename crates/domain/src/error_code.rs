@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 macro_rules! error_codes {
-    ($($variant:ident = $code:literal, $example:literal;)*) => {
+    ($($variant:ident = $code:literal, $status:literal, $example:literal;)*) => {
         /// A stable machine-readable error code, serialised as its `SCREAMING_SNAKE` text.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ErrorCode {
@@ -19,6 +19,11 @@ macro_rules! error_codes {
                 match self { $(Self::$variant => $code,)* }
             }
 
+            /// The HTTP status every part answers this code with.
+            pub const fn status(self) -> u16 {
+                match self { $(Self::$variant => $status,)* }
+            }
+
             /// A message this code is sent with, for the examples of the OpenAPI documents.
             pub const fn example_detail(self) -> &'static str {
                 match self { $(Self::$variant => $example,)* }
@@ -28,32 +33,32 @@ macro_rules! error_codes {
 }
 
 error_codes! {
-    ValidationError = "VALIDATION_ERROR", "request validation failed";
-    MalformedJson = "MALFORMED_JSON", "malformed JSON: EOF while parsing an object at line 1 column 1";
-    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", "content type must be application/json";
-    PayloadTooLarge = "PAYLOAD_TOO_LARGE", "request body is larger than 64 KiB";
-    Unauthorized = "UNAUTHORIZED", "missing bearer token";
-    Forbidden = "FORBIDDEN", "this route needs an operator token";
-    NotFound = "NOT_FOUND", "no such route";
-    PreconditionFailed = "PRECONDITION_FAILED", "product 7 changed since the version in If-Match: read it again";
-    RateLimited = "RATE_LIMITED", "too many requests";
-    ServiceUnavailable = "SERVICE_UNAVAILABLE", "the database is unavailable; try again shortly";
-    InternalError = "INTERNAL_ERROR", "an unexpected error occurred";
-    CustomerNotFound = "CUSTOMER_NOT_FOUND", "customer 42 not found";
-    EmailTaken = "EMAIL_TAKEN", "a customer with this e-mail already exists";
-    ProductNotFound = "PRODUCT_NOT_FOUND", "products not found: 7";
-    SkuTaken = "SKU_TAKEN", "a product with this sku already exists";
-    InsufficientStock = "INSUFFICIENT_STOCK", "insufficient stock for products: 7";
-    OrderNotFound = "ORDER_NOT_FOUND", "order 42 not found";
-    OrderNotConfirmable = "ORDER_NOT_CONFIRMABLE", "order 42 is canceled and cannot be confirmed";
-    OrderNotCreated = "ORDER_NOT_CREATED", "order 42 is CONFIRMED and was left as it is (if_status=CREATED)";
-    CancellationWindowClosed = "CANCELLATION_WINDOW_CLOSED", "order 42 was confirmed more than 10 minutes ago";
-    IdempotencyKeyInFlight = "IDEMPOTENCY_KEY_IN_FLIGHT", "a request with this idempotency key is still in progress";
-    IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED", "this idempotency key was already used with a different request";
-    Conflict = "CONFLICT", "a call with this idempotency key is still running";
-    UpstreamError = "UPSTREAM_ERROR", "orders-api answered 500 Internal Server Error";
-    UpstreamUnavailable = "UPSTREAM_UNAVAILABLE", "orders-api is unreachable";
-    UpstreamTimeout = "UPSTREAM_TIMEOUT", "orders-api did not answer in time";
+    ValidationError = "VALIDATION_ERROR", 400, "request validation failed";
+    MalformedJson = "MALFORMED_JSON", 400, "malformed JSON: EOF while parsing an object at line 1 column 1";
+    UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE", 415, "content type must be application/json";
+    PayloadTooLarge = "PAYLOAD_TOO_LARGE", 413, "request body is larger than 64 KiB";
+    Unauthorized = "UNAUTHORIZED", 401, "missing bearer token";
+    Forbidden = "FORBIDDEN", 403, "this route needs an operator token";
+    NotFound = "NOT_FOUND", 404, "no such route";
+    PreconditionFailed = "PRECONDITION_FAILED", 412, "product 7 changed since the version in If-Match: read it again";
+    RateLimited = "RATE_LIMITED", 429, "too many requests";
+    ServiceUnavailable = "SERVICE_UNAVAILABLE", 503, "the database is unavailable; try again shortly";
+    InternalError = "INTERNAL_ERROR", 500, "an unexpected error occurred";
+    CustomerNotFound = "CUSTOMER_NOT_FOUND", 404, "customer 42 not found";
+    EmailTaken = "EMAIL_TAKEN", 409, "a customer with this e-mail already exists";
+    ProductNotFound = "PRODUCT_NOT_FOUND", 404, "products not found: 7";
+    SkuTaken = "SKU_TAKEN", 409, "a product with this sku already exists";
+    InsufficientStock = "INSUFFICIENT_STOCK", 409, "insufficient stock for products: 7";
+    OrderNotFound = "ORDER_NOT_FOUND", 404, "order 42 not found";
+    OrderNotConfirmable = "ORDER_NOT_CONFIRMABLE", 409, "order 42 is canceled and cannot be confirmed";
+    OrderNotCreated = "ORDER_NOT_CREATED", 409, "order 42 is CONFIRMED and was left as it is (if_status=CREATED)";
+    CancellationWindowClosed = "CANCELLATION_WINDOW_CLOSED", 409, "order 42 was confirmed more than 10 minutes ago";
+    IdempotencyKeyInFlight = "IDEMPOTENCY_KEY_IN_FLIGHT", 409, "a request with this idempotency key is still in progress";
+    IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED", 422, "this idempotency key was already used with a different request";
+    Conflict = "CONFLICT", 409, "a call with this idempotency key is still running";
+    UpstreamError = "UPSTREAM_ERROR", 502, "orders-api answered 500 Internal Server Error";
+    UpstreamUnavailable = "UPSTREAM_UNAVAILABLE", 503, "orders-api is unreachable";
+    UpstreamTimeout = "UPSTREAM_TIMEOUT", 504, "orders-api did not answer in time";
 }
 
 impl ErrorCode {

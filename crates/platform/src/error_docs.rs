@@ -108,6 +108,11 @@ pub fn name_codes(api: &mut OpenApi, bodies: &ErrorBodies, platform: bool) {
                         continue;
                     }
                     let mut codes = described_codes(&response.description);
+                    let elsewhere = codes.iter().find(|c| c.status() != status.as_u16());
+                    assert!(
+                        elsewhere.is_none(),
+                        "{path} {status}: {elsewhere:?} has another status"
+                    );
                     if platform {
                         codes.extend(platform_codes(status, reads_body));
                     }
