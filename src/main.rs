@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use b2b_platform::cli::{Setting, settings_help};
-use b2b_platform::config::names;
+use b2b_platform::config::names::*;
 use b2b_platform::db::DbOptions;
 use b2b_platform::{Db, config, server, telemetry};
 use clap::{Parser, Subcommand};
@@ -42,41 +42,37 @@ enum Command {
 fn settings() -> Vec<Setting> {
     let mut all = vec![
         Setting::new(
-            names::BIND_ADDRESS,
+            BIND_ADDRESS,
             "the address the three parts listen on: loopback only, since the development secrets are public",
             LOOPBACK,
             "an IP address; 0.0.0.0 or :: for every interface",
         ),
         Setting::port(
-            names::CUSTOMERS_PORT,
+            CUSTOMERS_PORT,
             "customers-api's port",
             customers_api::DEFAULT_PORT,
         ),
+        Setting::port(ORDERS_PORT, "orders-api's port", orders_api::DEFAULT_PORT),
         Setting::port(
-            names::ORDERS_PORT,
-            "orders-api's port",
-            orders_api::DEFAULT_PORT,
-        ),
-        Setting::port(
-            names::ORCHESTRATOR_PORT,
+            ORCHESTRATOR_PORT,
             "the orchestrator's port",
             lambda_orchestrator::DEFAULT_PORT,
         ),
         Setting::new(
-            names::CUSTOMERS_API_BASE,
+            CUSTOMERS_API_BASE,
             "where the other parts call customers-api",
             "http://localhost:$CUSTOMERS_PORT",
             "an http:// or https:// URL",
         ),
         Setting::new(
-            names::ORDERS_API_BASE,
+            ORDERS_API_BASE,
             "where the orchestrator calls orders-api",
             "http://localhost:$ORDERS_PORT",
             "an http:// or https:// URL",
         ),
     ];
     all.extend(Setting::secrets(true));
-    let not_read = [names::PORT, names::AWS_LAMBDA_RUNTIME_API];
+    let not_read = [PORT, AWS_LAMBDA_RUNTIME_API];
     let parts = [
         customers_api::settings(),
         orders_api::settings(),
@@ -114,13 +110,12 @@ fn local(port: u16) -> String {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let ip = config::parse_or(names::BIND_ADDRESS, LOOPBACK)?;
-    let customers_port = config::port(names::CUSTOMERS_PORT, customers_api::DEFAULT_PORT)?;
-    let orders_port = config::port(names::ORDERS_PORT, orders_api::DEFAULT_PORT)?;
-    let orchestrator_port =
-        config::port(names::ORCHESTRATOR_PORT, lambda_orchestrator::DEFAULT_PORT)?;
-    let customers_base = config::var_or(names::CUSTOMERS_API_BASE, &local(customers_port));
-    let orders_base = config::var_or(names::ORDERS_API_BASE, &local(orders_port));
+    let ip = config::parse_or(BIND_ADDRESS, LOOPBACK)?;
+    let customers_port = config::port(CUSTOMERS_PORT, customers_api::DEFAULT_PORT)?;
+    let orders_port = config::port(ORDERS_PORT, orders_api::DEFAULT_PORT)?;
+    let orchestrator_port = config::port(ORCHESTRATOR_PORT, lambda_orchestrator::DEFAULT_PORT)?;
+    let customers_base = config::var_or(CUSTOMERS_API_BASE, &local(customers_port));
+    let orders_base = config::var_or(ORDERS_API_BASE, &local(orders_port));
 
     let customers_config = customers_api::Config {
         port: customers_port,
@@ -226,6 +221,6 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), settings.len());
-        assert!(!names.contains(&super::names::PORT));
+        assert!(!names.contains(&super::PORT));
     }
 }

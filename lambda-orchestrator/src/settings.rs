@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use b2b_platform::cli::Setting;
-use b2b_platform::config::{self, names};
+use b2b_platform::config::{self, names::*};
 
 use crate::emf;
 use crate::retry::RetryPolicy;
@@ -55,34 +55,23 @@ impl Config {
             config::parse_in(name, default, range).map(Duration::from_millis)
         };
         let policy = RetryPolicy {
-            attempts: config::parse_in(names::UPSTREAM_MAX_ATTEMPTS, DEFAULT_ATTEMPTS, ATTEMPTS)?,
+            attempts: config::parse_in(UPSTREAM_MAX_ATTEMPTS, DEFAULT_ATTEMPTS, ATTEMPTS)?,
             attempt_timeout: ms(
-                names::UPSTREAM_TIMEOUT_MS,
+                UPSTREAM_TIMEOUT_MS,
                 DEFAULT_ATTEMPT_TIMEOUT_MS,
                 ATTEMPT_TIMEOUT_MS,
             )?,
-            base_backoff: ms(names::UPSTREAM_BACKOFF_MS, DEFAULT_BACKOFF_MS, BACKOFF_MS)?,
-            max_backoff: ms(
-                names::UPSTREAM_MAX_BACKOFF_MS,
-                DEFAULT_MAX_BACKOFF_MS,
-                BACKOFF_MS,
-            )?,
-            deadline: ms(
-                names::ORCHESTRATION_DEADLINE_MS,
-                DEFAULT_DEADLINE_MS,
-                DEADLINE_MS,
-            )?,
+            base_backoff: ms(UPSTREAM_BACKOFF_MS, DEFAULT_BACKOFF_MS, BACKOFF_MS)?,
+            max_backoff: ms(UPSTREAM_MAX_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, BACKOFF_MS)?,
+            deadline: ms(ORCHESTRATION_DEADLINE_MS, DEFAULT_DEADLINE_MS, DEADLINE_MS)?,
         };
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::port(names::PORT, DEFAULT_PORT)?,
+            port: config::port(PORT, DEFAULT_PORT)?,
             jwt_secret,
             service_token,
-            customers_api_base: config::var_or(
-                names::CUSTOMERS_API_BASE,
-                DEFAULT_CUSTOMERS_API_BASE,
-            ),
-            orders_api_base: config::var_or(names::ORDERS_API_BASE, DEFAULT_ORDERS_API_BASE),
+            customers_api_base: config::var_or(CUSTOMERS_API_BASE, DEFAULT_CUSTOMERS_API_BASE),
+            orders_api_base: config::var_or(ORDERS_API_BASE, DEFAULT_ORDERS_API_BASE),
             policy,
             metrics_token: config::metrics_token()?,
             metrics_emf: emf::enabled()?,
@@ -93,56 +82,56 @@ impl Config {
 /// Every setting [`Config::from_env`] reads, as `--help` lists them.
 pub fn settings() -> Vec<Setting> {
     let mut all = vec![Setting::port(
-        names::PORT,
+        PORT,
         "the port to listen on (not in AWS Lambda)",
         DEFAULT_PORT,
     )];
     all.extend(Setting::secrets(false));
     all.extend([
         Setting::new(
-            names::CUSTOMERS_API_BASE,
+            CUSTOMERS_API_BASE,
             "where customers-api is",
             DEFAULT_CUSTOMERS_API_BASE,
             "an http:// or https:// URL",
         ),
         Setting::new(
-            names::ORDERS_API_BASE,
+            ORDERS_API_BASE,
             "where orders-api is",
             DEFAULT_ORDERS_API_BASE,
             "an http:// or https:// URL",
         ),
         Setting::number(
-            names::UPSTREAM_MAX_ATTEMPTS,
+            UPSTREAM_MAX_ATTEMPTS,
             "attempts per call to an API, the first included",
             DEFAULT_ATTEMPTS,
             &ATTEMPTS,
         ),
         Setting::number(
-            names::UPSTREAM_TIMEOUT_MS,
+            UPSTREAM_TIMEOUT_MS,
             "time-out of one attempt, in milliseconds",
             DEFAULT_ATTEMPT_TIMEOUT_MS,
             &ATTEMPT_TIMEOUT_MS,
         ),
         Setting::number(
-            names::UPSTREAM_BACKOFF_MS,
+            UPSTREAM_BACKOFF_MS,
             "longest random wait before the first retry, in milliseconds (doubling with each retry)",
             DEFAULT_BACKOFF_MS,
             &BACKOFF_MS,
         ),
         Setting::number(
-            names::UPSTREAM_MAX_BACKOFF_MS,
+            UPSTREAM_MAX_BACKOFF_MS,
             "longest wait between retries, in milliseconds",
             DEFAULT_MAX_BACKOFF_MS,
             &BACKOFF_MS,
         ),
         Setting::number(
-            names::ORCHESTRATION_DEADLINE_MS,
+            ORCHESTRATION_DEADLINE_MS,
             "time budget of one orchestration, compensation included, in milliseconds",
             DEFAULT_DEADLINE_MS,
             &DEADLINE_MS,
         ),
         Setting::new(
-            names::AWS_LAMBDA_RUNTIME_API,
+            AWS_LAMBDA_RUNTIME_API,
             "set by AWS Lambda: serve Lambda events instead of HTTP on PORT",
             "unset",
             "host:port",
@@ -150,7 +139,7 @@ pub fn settings() -> Vec<Setting> {
     ]);
     all.push(Setting::metrics_token());
     all.push(Setting::new(
-        names::METRICS_EMF,
+        METRICS_EMF,
         "also log each orchestration as a CloudWatch embedded-metric-format line",
         "1 inside AWS Lambda, else 0",
         "0 or 1",
