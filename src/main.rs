@@ -6,15 +6,9 @@
 use anyhow::Context;
 use b2b_platform::cli::{Setting, settings_help};
 use b2b_platform::config::names::*;
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Db, config, server, telemetry};
+use b2b_platform::{config, server};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
-
-/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
-/// keeps it (BENCHMARKS.md, idle RSS after load).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,17 +86,11 @@ const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCA
 
 #[tokio::main]
 async fn main() {
-    let cli: Cli = b2b_platform::cli::parse();
-    let Command::Serve = cli.command.unwrap_or(Command::Serve);
-    config::load_dotenv();
-    telemetry::init(env!("CARGO_PKG_NAME"));
-    let result = run().await;
-    // Spans still batched would be lost with the process.
-    telemetry::flush_spans();
-    if let Err(e) = result {
-        eprintln!("b2b-orders: {e:#}");
-        std::process::exit(1);
-    }
+    b2b_platform::binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| {
+        let Command::Serve = cli.command.unwrap_or(Command::Serve);
+        run()
+    })
+    .await;
 }
 
 fn local(port: u16) -> String {
@@ -133,8 +121,7 @@ async fn run() -> anyhow::Result<()> {
         ..lambda_orchestrator::Config::from_env_with(true)?
     };
 
-    let db = Db::connect(&customers_config.database_url, &DbOptions::default()).await?;
-    db.migrate().await?;
+    let db = server::open(&customers_config.database_url).await?;
     if db.seed_if_empty().await? {
         tracing::info!("new database: demo data loaded");
     }

@@ -2,8 +2,7 @@
 //! lists the ones it reads (from [`crate::settings`]).
 
 use b2b_platform::cli::{settings_help, settings_help_for};
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Db, config};
+use b2b_platform::{binary, config};
 use clap::{Parser, Subcommand};
 
 use crate::operators::cli::Operators;
@@ -52,8 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::run(crate::Config::from_env()?).await,
         cmd @ (Command::Migrate | Command::Seed) => {
-            let db = Db::connect(&database_url(), &DbOptions::default()).await?;
-            db.migrate().await?;
+            let db = binary::migrate(crate::DEFAULT_DATABASE_URL).await?;
             let name = if matches!(cmd, Command::Seed) {
                 if !db.seed_if_empty().await? {
                     println!("the database already has an operator: seed skipped");
@@ -66,24 +64,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Healthcheck => {
-            let port = config::port(names::PORT, crate::DEFAULT_PORT)?;
-            anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
+            anyhow::ensure!(binary::healthy(crate::DEFAULT_PORT).await?, "unhealthy");
             Ok(())
         }
-        Command::Operators(command) => crate::operators::cli::run(command, &database_url()).await,
-    }
-}
-
-fn database_url() -> String {
-    config::database_url(crate::DEFAULT_DATABASE_URL)
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_well_formed() {
-        super::Cli::command().debug_assert();
+        Command::Operators(command) => {
+            let url = config::database_url(crate::DEFAULT_DATABASE_URL);
+            crate::operators::cli::run(command, &url).await
+        }
     }
 }

@@ -2,16 +2,11 @@
 //! Lambda (`AWS_LAMBDA_RUNTIME_API` set, which starts it with no arguments) and plain HTTP on
 //! `PORT` (3000) anywhere else; `healthcheck` probes a running one.
 
+use b2b_platform::binary;
 use b2b_platform::cli::{settings_help, settings_help_for};
 use b2b_platform::config::names;
-use b2b_platform::{config, telemetry};
 use clap::{Parser, Subcommand};
 use lambda_orchestrator::Config;
-
-/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
-/// keeps it (BENCHMARKS.md, idle RSS after load).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,36 +34,20 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    let cli: Cli = b2b_platform::cli::parse();
-    config::load_dotenv();
-    telemetry::init(env!("CARGO_PKG_NAME"));
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve().await,
-        Command::Healthcheck => {
-            match config::port(names::PORT, lambda_orchestrator::DEFAULT_PORT) {
-                Ok(port) => {
-                    let healthy = b2b_platform::server::probe_health(port).await;
-                    std::process::exit(if healthy { 0 } else { 1 });
-                }
-                Err(e) => Err(e),
+    binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve if std::env::var_os(names::AWS_LAMBDA_RUNTIME_API).is_some() => {
+                lambda_orchestrator::run_lambda(Config::from_env()?).await
+            }
+            Command::Serve => lambda_orchestrator::run_local(Config::from_env()?).await,
+            // Unhealthy is exit code 1 without a message, as containers expect of a probe.
+            Command::Healthcheck => {
+                let healthy = binary::healthy(lambda_orchestrator::DEFAULT_PORT).await?;
+                std::process::exit(if healthy { 0 } else { 1 });
             }
         }
-    };
-    // Spans still batched would be lost with the process.
-    telemetry::flush_spans();
-    if let Err(e) = result {
-        eprintln!("lambda-orchestrator: {e:#}");
-        std::process::exit(1);
-    }
-}
-
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    if std::env::var_os(names::AWS_LAMBDA_RUNTIME_API).is_some() {
-        lambda_orchestrator::run_lambda(config).await
-    } else {
-        lambda_orchestrator::run_local(config).await
-    }
+    })
+    .await;
 }
 
 #[cfg(test)]

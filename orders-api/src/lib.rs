@@ -12,11 +12,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{FromRef, State};
-use axum::response::Response;
+use axum::extract::FromRef;
 use b2b_platform::cli::Setting;
-use b2b_platform::db::DbOptions;
-use b2b_platform::server::Health;
 use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -186,7 +183,7 @@ fn router() -> OpenApiRouter<AppState> {
     use orders::handlers as o;
     use products::handlers as p;
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(health))
+        .routes(routes!(server::health))
         .routes(routes!(p::create, p::list))
         .routes(routes!(p::get, p::patch))
         .routes(routes!(o::create, o::list))
@@ -197,52 +194,29 @@ fn router() -> OpenApiRouter<AppState> {
     router
 }
 
+/// Problems, the database-down 503 among them, on every route.
+const ERRORS: docs::ErrorDocs = docs::ErrorDocs::Problems {
+    uses_database: true,
+};
+
 /// The OpenAPI document of this service.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(
-        router(),
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-    )
+    docs::document(router(), ERRORS)
 }
 
 /// The service's whole HTTP surface.
 pub fn app(state: AppState) -> Router {
-    docs::app(
-        router(),
-        state,
-        docs::ErrorDocs::Problems {
-            uses_database: true,
-        },
-        "orders-api",
-    )
-}
-
-/// Health: 200 when the database answers, 503 otherwise.
-#[utoipa::path(get, path = "/health", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable")))]
-async fn health(State(state): State<AppState>) -> Response {
-    server::health(&state.db).await
+    docs::app(router(), state, ERRORS, "orders-api")
 }
 
 /// Connects, applies migrations, purges expired idempotency keys in the background, and serves
 /// until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url, &DbOptions::default()).await?;
-    db.migrate().await?;
+    let db = server::open(&config.database_url).await?;
     let state = AppState::new(db.clone(), &config)?;
     tokio::spawn(idempotency::purge_periodically(
         db.clone(),
         state.clock.clone(),
     ));
-    let listener = server::bind(config.port).await?;
-    tracing::info!(
-        port = config.port,
-        backend = db.backend(),
-        "orders-api listening"
-    );
-    server::serve(listener, app(state), server::shutdown_signal()).await?;
-    db.close().await;
-    Ok(())
+    server::run("orders-api", config.port, db, app(state)).await
 }

@@ -1,16 +1,10 @@
 //! orders-api binary: `orders-api [serve]` serves; `migrate` and `healthcheck` as
 //! `orders-api --help` lists them.
 
+use b2b_platform::binary;
 use b2b_platform::cli::{settings_help, settings_help_for};
 use b2b_platform::config::names;
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Db, config, telemetry};
 use clap::{Parser, Subcommand};
-
-/// jemalloc gives the memory freed after a burst of requests back to the OS, where glibc's malloc
-/// keeps it (BENCHMARKS.md, idle RSS after load).
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,31 +34,22 @@ enum Command {
 
 #[tokio::main]
 async fn main() {
-    let cli: Cli = b2b_platform::cli::parse();
-    config::load_dotenv();
-    telemetry::init(env!("CARGO_PKG_NAME"));
-    let result = run(cli).await;
-    // Spans still batched would be lost with the process.
-    telemetry::flush_spans();
-    if let Err(e) = result {
-        eprintln!("orders-api: {e:#}");
-        std::process::exit(1);
-    }
+    binary::main(env!("CARGO_PKG_NAME"), run).await;
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => orders_api::run(orders_api::Config::from_env()?).await,
         Command::Migrate => {
-            let url = config::var_or(names::DATABASE_URL, orders_api::DEFAULT_DATABASE_URL);
-            let db = Db::connect(&url, &DbOptions::default()).await?;
-            db.migrate().await?;
+            let db = binary::migrate(orders_api::DEFAULT_DATABASE_URL).await?;
             println!("migrate: done ({})", db.backend());
             Ok(())
         }
         Command::Healthcheck => {
-            let port = config::port(names::PORT, orders_api::DEFAULT_PORT)?;
-            anyhow::ensure!(b2b_platform::server::probe_health(port).await, "unhealthy");
+            anyhow::ensure!(
+                binary::healthy(orders_api::DEFAULT_PORT).await?,
+                "unhealthy"
+            );
             Ok(())
         }
     }

@@ -4,7 +4,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson};
+use crate::validation::{Fields, FromJson, Text};
+
+/// A customer's name.
+pub const NAME: Text = Text { min: 1, max: 255 };
+/// The e-mail address an operator logs in with.
+pub const LOGIN: Text = Text { min: 1, max: 255 };
+
+crate::schemas! {
+    name_schema = NAME.schema(true, Some("ACME Corp"));
+    login_schema = LOGIN.schema(false, Some("admin@b2b.local"));
+}
 
 /// A customer of the B2B business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -25,13 +35,7 @@ pub struct Customer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "ACME Corp"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
     #[schema(max_length = 255, format = "email", example = "ops@acme.com")]
     pub email: String,
@@ -41,7 +45,7 @@ pub struct CustomerInput {
 
 impl FromJson for CustomerInput {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let name = f.string("name", 1..=255);
+        let name = f.string("name", NAME);
         let email = f.email("email");
         let phone = f.opt_string("phone", 50);
         Some(Self {
@@ -56,12 +60,7 @@ impl FromJson for CustomerInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "admin@b2b.local"
-    )]
+    #[schema(schema_with = login_schema)]
     pub email: String,
     /// Checked exactly as sent: nothing is trimmed.
     #[schema(min_length = 1, max_length = 1024, example = "admin123")]
@@ -70,7 +69,7 @@ pub struct LoginRequest {
 
 impl FromJson for LoginRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let email = f.string("email", 1..=255);
+        let email = f.string("email", LOGIN);
         let password = f.exact_string(
             "password",
             |p| (1..=1024).contains(&p.chars().count()),

@@ -1,14 +1,24 @@
 //! Orders, their lines, money arithmetic and the allowed status changes.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson};
+use crate::validation::{Fields, FromJson, int_schema};
 
 /// Most lines in one order, and the range of one line's quantity.
 pub const MAX_LINES: usize = 100;
-pub const MAX_QTY: i64 = 10_000;
+pub const QTY: RangeInclusive<i64> = 1..=10_000;
+/// Ids a request may name.
+pub const ID: RangeInclusive<i64> = 1..=i64::MAX;
+
+crate::schemas! {
+    product_id_schema = int_schema(ID, Some(2));
+    qty_schema = int_schema(QTY, Some(3));
+    customer_id_schema = int_schema(ID, Some(1));
+}
 
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -122,9 +132,9 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderLine {
-    #[schema(minimum = 1, example = 2)]
+    #[schema(schema_with = product_id_schema)]
     pub product_id: i64,
-    #[schema(minimum = 1, maximum = 10000, example = 3)]
+    #[schema(schema_with = qty_schema)]
     pub qty: i64,
 }
 
@@ -132,7 +142,7 @@ pub struct NewOrderLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
-    #[schema(minimum = 1, example = 1)]
+    #[schema(schema_with = customer_id_schema)]
     pub customer_id: i64,
     /// 1–100 lines, each product at most once.
     #[schema(min_items = 1, max_items = 100)]
@@ -153,8 +163,8 @@ impl NewOrder {
 
 impl NewOrderLine {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let product_id = f.int("product_id", 1..=i64::MAX);
-        let qty = f.int("qty", 1..=MAX_QTY);
+        let product_id = f.int("product_id", ID);
+        let qty = f.int("qty", QTY);
         Some(Self {
             product_id: product_id?,
             qty: qty?,
@@ -181,7 +191,7 @@ pub fn read_lines(f: &mut Fields<'_>) -> Option<Vec<NewOrderLine>> {
 
 impl FromJson for NewOrder {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let customer_id = f.int("customer_id", 1..=i64::MAX);
+        let customer_id = f.int("customer_id", ID);
         let items = read_lines(f);
         Some(Self {
             customer_id: customer_id?,

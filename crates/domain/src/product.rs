@@ -1,15 +1,32 @@
 //! Products: the catalogue and its stock.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson};
+use crate::validation::{Fields, FromJson, Text, int_schema};
 
-/// Highest price accepted, in cents; keeps every order total far from overflow.
-pub const MAX_PRICE_CENTS: i64 = 1_000_000_000_000;
-/// Highest stock accepted for one product.
-pub const MAX_STOCK: i64 = 1_000_000_000;
+/// A product's stock-keeping unit.
+pub const SKU: Text = Text { min: 1, max: 64 };
+/// A product's name.
+pub const NAME: Text = Text { min: 1, max: 255 };
+
+/// Prices accepted, in cents: at most this keeps every order total far from overflow.
+pub const PRICE_CENTS: RangeInclusive<i64> = 0..=1_000_000_000_000;
+/// Stock accepted for one product.
+pub const STOCK: RangeInclusive<i64> = 0..=1_000_000_000;
+
+crate::schemas! {
+    sku_schema = SKU.schema(true, Some("WID-001"));
+    name_schema = NAME.schema(true, Some("Widget"));
+    patched_name_schema = NAME.schema(true, None);
+    price_schema = int_schema(PRICE_CENTS, Some(1299));
+    stock_schema = int_schema(STOCK, Some(100));
+    patched_price_schema = int_schema(PRICE_CENTS, None);
+    patched_stock_schema = int_schema(STOCK, None);
+}
 
 /// A product of the catalogue with its stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -32,34 +49,22 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "WID-001"
-    )]
+    #[schema(schema_with = sku_schema)]
     pub sku: String,
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
-        example = "Widget"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
-    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64, example = 1299)]
+    #[schema(schema_with = price_schema)]
     pub price_cents: i64,
-    #[schema(minimum = 0, maximum = 1_000_000_000, example = 100)]
+    #[schema(schema_with = stock_schema)]
     pub stock: i64,
 }
 
 impl FromJson for NewProduct {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let sku = f.string("sku", 1..=64);
-        let name = f.string("name", 1..=255);
-        let price_cents = f.int("price_cents", 0..=MAX_PRICE_CENTS);
-        let stock = f.int("stock", 0..=MAX_STOCK);
+        let sku = f.string("sku", SKU);
+        let name = f.string("name", NAME);
+        let price_cents = f.int("price_cents", PRICE_CENTS);
+        let stock = f.int("stock", STOCK);
         Some(Self {
             sku: sku?,
             name: name?,
@@ -73,26 +78,20 @@ impl FromJson for NewProduct {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
-    /// Not blank: surrounding white space is trimmed.
-    #[schema(
-        nullable = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-    )]
+    #[schema(schema_with = patched_name_schema)]
     pub name: Option<String>,
-    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[schema(schema_with = patched_price_schema)]
     pub price_cents: Option<i64>,
-    #[schema(nullable = false, minimum = 0, maximum = 1_000_000_000)]
+    #[schema(schema_with = patched_stock_schema)]
     pub stock: Option<i64>,
 }
 
 impl FromJson for ProductPatch {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         f.forbidden("sku", "cannot be changed");
-        let name = f.opt_present_string("name", 1..=255);
-        let price_cents = f.opt_int("price_cents", 0..=MAX_PRICE_CENTS);
-        let stock = f.opt_int("stock", 0..=MAX_STOCK);
+        let name = f.opt_present_string("name", NAME);
+        let price_cents = f.opt_int("price_cents", PRICE_CENTS);
+        let stock = f.opt_int("stock", STOCK);
         Some(Self {
             name: name?,
             price_cents: price_cents?,

@@ -4,12 +4,17 @@
 //! types, values out of range, unknown fields), so request bodies are read field by field from a
 //! parsed `serde_json::Value` and every problem is collected.
 
+mod schema;
+mod text;
+
+pub use schema::{NOT_BLANK, int_schema};
+pub use text::Text;
+
 use std::ops::RangeInclusive;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use validator::ValidateEmail;
 
 /// One failing field of a request, as sent in a problem's `errors` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -97,104 +102,6 @@ impl<'a> Fields<'a> {
         v
     }
 
-    fn check_str(
-        &mut self,
-        name: &str,
-        v: &'a Value,
-        len: RangeInclusive<usize>,
-    ) -> Option<String> {
-        let Some(raw) = v.as_str() else {
-            self.error(name, "must be a string");
-            return None;
-        };
-        // The length is the one sent; the value kept is trimmed, and must not be blank.
-        let s = raw.trim();
-        if *len.start() > 0 && s.is_empty() {
-            self.error(name, "must not be empty");
-            return None;
-        }
-        if !len.contains(&raw.chars().count()) {
-            self.error(
-                name,
-                format!(
-                    "must be between {} and {} characters",
-                    len.start(),
-                    len.end()
-                ),
-            );
-            return None;
-        }
-        Some(s.to_owned())
-    }
-
-    fn check_exact(
-        &mut self,
-        name: &str,
-        v: &Value,
-        valid: impl Fn(&str) -> bool,
-        message: &str,
-    ) -> Option<String> {
-        let Some(s) = v.as_str() else {
-            self.error(name, "must be a string");
-            return None;
-        };
-        if !valid(s) {
-            self.error(name, message);
-            return None;
-        }
-        Some(s.to_owned())
-    }
-
-    /// A required string taken as sent (not trimmed), which `valid` must accept.
-    pub fn exact_string(
-        &mut self,
-        name: &'static str,
-        valid: impl Fn(&str) -> bool,
-        message: &str,
-    ) -> Option<String> {
-        let v = self.required(name)?;
-        self.check_exact(name, v, valid, message)
-    }
-
-    /// Like [`Fields::exact_string`], but absent or `null` gives `Some(None)`.
-    pub fn opt_exact_string(
-        &mut self,
-        name: &'static str,
-        valid: impl Fn(&str) -> bool,
-        message: &str,
-    ) -> Option<Option<String>> {
-        match self.get(name) {
-            None | Some(Value::Null) => Some(None),
-            Some(v) => self.check_exact(name, v, valid, message).map(Some),
-        }
-    }
-
-    /// A required string, trimmed, with its length (in characters) in `len`.
-    pub fn string(&mut self, name: &'static str, len: RangeInclusive<usize>) -> Option<String> {
-        let v = self.required(name)?;
-        self.check_str(name, v, len)
-    }
-
-    /// An optional string: absent or `null` gives `Some(None)`; `None` means invalid.
-    pub fn opt_string(&mut self, name: &'static str, max: usize) -> Option<Option<String>> {
-        match self.get(name) {
-            None | Some(Value::Null) => Some(None),
-            Some(v) => self
-                .check_str(name, v, 0..=max)
-                .map(|s| (!s.is_empty()).then_some(s)),
-        }
-    }
-
-    /// A required e-mail address (trimmed, at most 255 characters).
-    pub fn email(&mut self, name: &'static str) -> Option<String> {
-        let s = self.string(name, 1..=255)?;
-        if !s.validate_email() {
-            self.error(name, "must be a valid e-mail address");
-            return None;
-        }
-        Some(s)
-    }
-
     fn check_int(&mut self, name: &str, v: &Value, range: RangeInclusive<i64>) -> Option<i64> {
         // JSON (and JSON Schema's `integer`) makes no difference between `3` and `3.0`.
         let whole = v
@@ -236,18 +143,6 @@ impl<'a> Fields<'a> {
         match self.get(name) {
             None => Some(None),
             Some(v) => self.check_int(name, v, range).map(Some),
-        }
-    }
-
-    /// Optional, but when present must not be `null`.
-    pub fn opt_present_string(
-        &mut self,
-        name: &'static str,
-        len: RangeInclusive<usize>,
-    ) -> Option<Option<String>> {
-        match self.get(name) {
-            None => Some(None),
-            Some(v) => self.check_str(name, v, len).map(Some),
         }
     }
 
@@ -318,91 +213,4 @@ pub fn is_valid_idempotency_key(key: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    struct Sample {
-        name: String,
-        qty: i64,
-        phone: Option<String>,
-    }
-
-    impl FromJson for Sample {
-        fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-            let name = f.string("name", 1..=5);
-            let qty = f.int("qty", 1..=10);
-            let phone = f.opt_string("phone", 3);
-            Some(Self {
-                name: name?,
-                qty: qty?,
-                phone: phone?,
-            })
-        }
-    }
-
-    #[test]
-    fn lists_every_failing_field() {
-        let err = Sample::from_json(&json!({"name": 3, "qty": 11, "phone": "12345", "x": 1}))
-            .err()
-            .unwrap();
-        let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "qty", "phone", "x"]);
-    }
-
-    #[test]
-    fn reports_missing_and_accepts_valid() {
-        let err = Sample::from_json(&json!({})).err().unwrap();
-        assert_eq!(err.len(), 2);
-        assert!(err.iter().all(|e| e.message == "is required"));
-        let ok = Sample::from_json(&json!({"name": " ab ", "qty": 2, "phone": null})).unwrap();
-        assert_eq!((ok.name.as_str(), ok.qty, ok.phone), ("ab", 2, None));
-        // Lengths count what was sent, blanks included; a blank value is empty.
-        let err = Sample::from_json(&json!({"name": "ab    ", "qty": 2, "phone": "  "}))
-            .err()
-            .unwrap();
-        assert_eq!(err[0].message, "must be between 1 and 5 characters");
-        assert_eq!(err.len(), 1, "a blank optional string is absent: {err:?}");
-        let err = Sample::from_json(&json!({"name": " \t", "qty": 2}))
-            .err()
-            .unwrap();
-        assert_eq!(err[0].message, "must not be empty");
-    }
-
-    #[test]
-    fn rejects_non_objects_and_fractions() {
-        assert_eq!(
-            Sample::from_json(&json!([1])).err().unwrap()[0].field,
-            "body"
-        );
-        let err = Sample::from_json(&json!({"name": "a", "qty": 1.5}))
-            .err()
-            .unwrap();
-        assert_eq!(err[0].message, "must be an integer");
-        assert_eq!(
-            Sample::from_json(&json!({"name": "a", "qty": 3.0}))
-                .unwrap()
-                .qty,
-            3
-        );
-        // A whole number with a fraction part, read exactly (serde_json's `float_roundtrip`).
-        for text in [
-            r#"{"name": "a", "qty": 1e300}"#,
-            r#"{"name": "a", "qty": 1927560440112723.0}"#,
-        ] {
-            let err = Sample::from_json(&serde_json::from_str(text).unwrap())
-                .err()
-                .unwrap();
-            assert_eq!(err[0].message, "must be between 1 and 10", "{text}");
-        }
-    }
-
-    #[test]
-    fn idempotency_keys() {
-        assert!(is_valid_idempotency_key("abc-123"));
-        assert!(!is_valid_idempotency_key(""));
-        assert!(!is_valid_idempotency_key("a b"));
-        assert!(!is_valid_idempotency_key(&"a".repeat(256)));
-        assert!(!is_valid_idempotency_key("é"));
-    }
-}
+mod tests;

@@ -3,6 +3,7 @@
 //! server start-up.
 
 pub mod auth;
+pub mod binary;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -6,18 +6,22 @@
 //! task-local set by [`track`]). Each port's `/metrics` shows exactly its own part's series,
 //! labelled `service`; a count made outside a request (a spawned task) is dropped.
 
+mod dispatch;
+mod openapi;
+
+use dispatch::Dispatch;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Once, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics::{SharedString, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -25,6 +29,9 @@ use subtle::ConstantTimeEq;
 
 use crate::db::Db;
 use crate::error::ApiError;
+
+pub use dispatch::track;
+pub use openapi::{METRICS_SCHEME, document};
 
 pub const HTTP_REQUESTS: &str = "http_requests_total";
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
@@ -47,10 +54,6 @@ const BUCKETS: [f64; 12] = [
 /// Histogram samples wait in a buffer until drained; with nobody scraping, every this many
 /// requests drain them.
 const UPKEEP_EVERY: u64 = 1024;
-
-tokio::task_local! {
-    static CURRENT: Metrics;
-}
 
 /// One app's registry, its optional scrape token and the pool it reports on; cheap to clone.
 #[derive(Clone)]
@@ -230,162 +233,5 @@ async fn scrape(State(m): State<Metrics>, headers: HeaderMap) -> Response {
     ([(CONTENT_TYPE, TEXT_FORMAT)], m.render()).into_response()
 }
 
-fn method_label(m: &Method) -> &'static str {
-    match m.as_str() {
-        "GET" => "GET",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
-        "HEAD" => "HEAD",
-        "OPTIONS" => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// Middleware: counts and times each request by method, route template and status, and runs
-/// it with this app's registry as the one `metrics::counter!` reaches.
-pub async fn track(State(m): State<Metrics>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(req.method());
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(SharedString::const_str(UNMATCHED), |p| m.intern(p.as_str()));
-    let resp = CURRENT.scope(m.clone(), next.run(req)).await;
-    m.observe(method, route, resp.status(), started.elapsed());
-    resp
-}
-
-/// The process-wide recorder: forwards to the registry of the request being served.
-struct Dispatch;
-
-impl Recorder for Dispatch {
-    // Descriptions are given to each registry when it is made.
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-
-    fn register_counter(&self, key: &Key, meta: &Metadata<'_>) -> Counter {
-        CURRENT
-            .try_with(|m| m.0.recorder.register_counter(key, meta))
-            .unwrap_or_else(|_| Counter::noop())
-    }
-
-    fn register_gauge(&self, key: &Key, meta: &Metadata<'_>) -> Gauge {
-        CURRENT
-            .try_with(|m| m.0.recorder.register_gauge(key, meta))
-            .unwrap_or_else(|_| Gauge::noop())
-    }
-
-    fn register_histogram(&self, key: &Key, meta: &Metadata<'_>) -> Histogram {
-        CURRENT
-            .try_with(|m| m.0.recorder.register_histogram(key, meta))
-            .unwrap_or_else(|_| Histogram::noop())
-    }
-}
-
-/// Documents `GET /metrics` in `api`: open, or with the `metrics_token` bearer when set.
-pub fn document(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::path::{OperationBuilder, PathItem};
-    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-    use utoipa::openapi::{Content, HttpMethod, ObjectBuilder, Ref, ResponseBuilder, Type};
-    use utoipa::{PartialSchema, ToSchema};
-
-    let components = api.components.get_or_insert_with(Default::default);
-    let mut bearer = Http::new(HttpAuthScheme::Bearer);
-    bearer.description = Some("The METRICS_TOKEN, when it is set".to_owned());
-    components.add_security_scheme(METRICS_SCHEME, SecurityScheme::Http(bearer));
-    // The orchestrator documents its own envelope, not problems; this 401 is a problem.
-    if !components.schemas.contains_key("Problem") {
-        let mut schemas = Vec::new();
-        crate::Problem::schemas(&mut schemas);
-        schemas.push(("Problem".to_owned(), crate::Problem::schema()));
-        components.schemas.extend(schemas);
-    }
-    let text = ObjectBuilder::new().schema_type(Type::String).build();
-    let ok = ResponseBuilder::new()
-        .description("Prometheus text exposition format: this part's series, labelled `service`")
-        .content("text/plain", Content::new(Some(text)))
-        .build();
-    let problem = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/problem+json",
-                Content::new(Some(Ref::from_schema_name("Problem"))),
-            )
-            .build()
-    };
-    let op = OperationBuilder::new()
-        .tag("health")
-        .operation_id(Some("metrics"))
-        .summary(Some("Prometheus metrics"))
-        .description(Some(
-            "Request counts and latencies by route template, database pool use, and this part's \
-             own counters. No customer data. Open unless METRICS_TOKEN is set.",
-        ))
-        .securities(Some([
-            SecurityRequirement::default(),
-            SecurityRequirement::new(METRICS_SCHEME, Vec::<String>::new()),
-        ]))
-        .response("200", ok)
-        .response(
-            "401",
-            problem("METRICS_TOKEN is set and the request lacks it"),
-        )
-        .response("500", problem("Unexpected error (a bug)"))
-        .build();
-    api.paths
-        .paths
-        .insert("/metrics".to_owned(), PathItem::new(HttpMethod::Get, op));
-}
-
-/// The security scheme of `/metrics`.
-pub const METRICS_SCHEME: &str = "metrics_token";
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_token_rule() {
-        let open = Metrics::new("test", None, None);
-        assert!(open.allowed(&HeaderMap::new()));
-        let token = "metrics-token-0123456789abcdef-0123";
-        let closed = Metrics::new("test", Some(token), None);
-        let with = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(AUTHORIZATION, v.parse().unwrap());
-            h
-        };
-        assert!(!closed.allowed(&HeaderMap::new()));
-        assert!(closed.allowed(&with(&format!("Bearer {token}"))));
-        assert!(!closed.allowed(&with(&format!("Bearer {token}x"))));
-        assert!(!closed.allowed(&with(token)), "without the scheme");
-    }
-
-    #[test]
-    fn counts_outside_a_request_go_nowhere() {
-        let m = Metrics::new("test", None, None);
-        metrics::counter!(ORDERS_REFUSED).increment(1);
-        assert!(!m.render().contains(ORDERS_REFUSED));
-    }
-
-    #[tokio::test]
-    async fn counts_inside_a_request_go_to_its_app() {
-        let (a, b) = (Metrics::new("a", None, None), Metrics::new("b", None, None));
-        CURRENT
-            .scope(a.clone(), async {
-                metrics::counter!(ORDERS_REFUSED, "reason" => "x").increment(2);
-            })
-            .await;
-        assert!(
-            a.render()
-                .contains(r#"orders_refused_total{service="a",reason="x"} 2"#),
-            "{}",
-            a.render()
-        );
-        assert!(!b.render().contains(ORDERS_REFUSED));
-    }
-}
+mod tests;

@@ -25,7 +25,8 @@ pub fn add_security_schemes(api: &mut OpenApi) {
     components.add_security_scheme(SERVICE_TOKEN, SecurityScheme::Http(service));
 }
 
-fn problem(description: &str) -> utoipa::openapi::Response {
+/// A problem+json answer documented as `description`.
+pub(crate) fn problem(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(

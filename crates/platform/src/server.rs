@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, middleware};
@@ -13,10 +13,11 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::ErrorCode;
+use crate::db::{Db, DbOptions};
+use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
 use crate::telemetry;
-use crate::{ApiError, ErrorCode};
 
 /// Adds what every API shares: problem+json for unknown routes and methods, the body limit,
 /// correlation ids, trace context and request logs (as part `service`), security headers, and a
@@ -60,22 +61,37 @@ pub struct Health {
     pub status: String,
 }
 
-/// Health of an API: 200 when its database answers, 503 otherwise.
-pub async fn health(db: &Db) -> Response {
-    if db.ping().await {
+/// Health: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health, description = "The database is unreachable")))]
+pub async fn health(State(db): State<Db>) -> Response {
+    let (code, status) = match db.ping().await {
+        true => (StatusCode::OK, "ok"),
+        false => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    (
+        code,
         Json(Health {
-            status: "ok".to_owned(),
-        })
+            status: status.to_owned(),
+        }),
+    )
         .into_response()
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(Health {
-                status: "unavailable".to_owned(),
-            }),
-        )
-            .into_response()
-    }
+}
+
+/// An API's database: connected with the default options, pending migrations applied.
+pub async fn open(database_url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(database_url, &DbOptions::default()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Serves an API's `app` on `port` until Ctrl-C or SIGTERM, then closes its pool.
+pub async fn run(service: &str, port: u16, db: Db, app: Router) -> anyhow::Result<()> {
+    let listener = bind(port).await?;
+    tracing::info!(port, backend = db.backend(), "{service} listening");
+    serve(listener, app, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
 }
 
 /// Binds `0.0.0.0:port`, with one clear error when the port is taken.
@@ -128,27 +144,4 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
-}
-
-/// `<binary> healthcheck`: exits 0 when the service on `port` of this host answers `GET /health`
-/// with 200. For container health checks, where images carry no curl.
-pub async fn probe_health(port: u16) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        stream
-            .write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            .await
-            .ok()?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await.ok()?;
-        Some(head.ends_with(b" 200"))
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(3), attempt)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(false)
 }

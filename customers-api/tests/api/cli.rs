@@ -3,10 +3,10 @@
 //! (on MariaDB one made from `db/schema.sql` alone, as docker compose makes it; on SQLite a file
 //! that does not exist yet), then logging in through the API.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use b2b_platform::Db;
-use b2b_testkit::{Backend, JWT_SECRET, Run, SERVICE_TOKEN, client, on_each_backend, spawn};
+use b2b_testkit::{
+    Backend, JWT_SECRET, Run, SERVICE_TOKEN, ServerDb, client, on_each_backend, spawn,
+};
 use customers_api::{AppState, Config, app};
 use serde_json::{Value, json};
 
@@ -17,16 +17,20 @@ const PASSWORD: &str = "correct horse battery";
 struct Deployment {
     dir: tempfile::TempDir,
     url: String,
+    _server: Option<ServerDb>,
 }
 
 impl Deployment {
     async fn new(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}/fresh.db", dir.path().display()),
-            Backend::MySql => from_schema_sql().await,
+        let (url, _server) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/fresh.db", dir.path().display()), None),
+            Backend::MySql => {
+                let server = from_schema_sql().await;
+                (server.url.clone(), Some(server))
+            }
         };
-        Self { dir, url }
+        Self { dir, url, _server }
     }
 
     /// `customers-api ARGS` with `stdin` as its standard input (a pipe, never a terminal).
@@ -122,35 +126,19 @@ impl Service {
 
 /// A new MariaDB/MySQL database holding what `db/schema.sql` makes, and nothing else: no
 /// migration history, no seed.
-async fn from_schema_sql() -> String {
+async fn from_schema_sql() -> ServerDb {
     use sqlx::Connection;
-    static N: AtomicU32 = AtomicU32::new(0);
-    let admin = b2b_testkit::mysql_url().expect("TEST_MYSQL_URL");
-    let name = format!(
-        "b2b_test_cli_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut conn = sqlx::MySqlConnection::connect(&admin)
+    let server = ServerDb::new().await;
+    let mut conn = sqlx::MySqlConnection::connect(&server.url)
         .await
         .expect("connect");
-    sqlx::raw_sql(&format!(
-        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}; USE {name};"
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("create the database");
     let schema = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../db/schema.sql"))
         .expect("db/schema.sql");
     sqlx::raw_sql(&schema)
         .execute(&mut conn)
         .await
         .expect("load db/schema.sql");
-    let base = admin.split('?').next().unwrap_or(&admin);
-    format!(
-        "{}/{name}",
-        base.rsplit_once('/').expect("a database path").0
-    )
+    server
 }
 
 on_each_backend!(
@@ -282,6 +270,12 @@ async fn list_shows_every_operator_and_no_hash(backend: Backend) {
         "a disabled operator shows since when: {list}"
     );
     assert!(!list.contains("argon2") && !list.contains('$'), "{list}");
+}
+
+#[test]
+fn the_command_line_is_well_formed() {
+    use clap::CommandFactory;
+    customers_api::cli::Cli::command().debug_assert();
 }
 
 #[test]

@@ -7,8 +7,6 @@ use serde_json::Value;
 
 use crate::helpers::TestApp;
 
-const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/customers-api.json");
-
 fn generated() -> Value {
     serde_json::to_value(customers_api::openapi()).expect("serialise the document")
 }
@@ -24,22 +22,7 @@ async fn the_served_document_is_the_generated_one_and_the_committed_one() {
         .json()
         .await
         .unwrap();
-    let generated = generated();
-    assert_eq!(served, generated);
-
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-        std::fs::write(COMMITTED, text).expect("write the committed document");
-        return;
-    }
-    let committed =
-        std::fs::read_to_string(COMMITTED).expect("openapi/customers-api.json is missing");
-    let committed: Value =
-        serde_json::from_str(&committed).expect("the committed document is JSON");
-    assert!(
-        committed == generated,
-        "openapi/customers-api.json is out of date: run UPDATE_OPENAPI=1 cargo nextest run -p customers-api openapi"
-    );
+    b2b_testkit::assert_openapi_current("customers-api", &served, &generated());
 }
 
 /// (method, path, security scheme, success status) of every route in the contract.

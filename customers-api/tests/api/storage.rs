@@ -4,7 +4,7 @@
 use b2b_domain::customer::{Customer, CustomerInput};
 use b2b_platform::extract::PageRequest;
 use b2b_platform::{Clock, Db};
-use b2b_testkit::{Backend, TestDb, backends};
+use b2b_testkit::{Backend, ServerDb, TestDb, on_each_backend};
 use customers_api::customers::repo::{self, WriteError};
 use serde_json::json;
 
@@ -141,51 +141,43 @@ async fn story(backend: Backend) {
     assert_eq!(r.get(reborn.id).await, Some(reborn));
 }
 
-#[tokio::test]
-async fn the_repository_story_holds_on_every_backend() {
-    for backend in backends() {
-        story(backend).await;
-    }
-}
+on_each_backend!(story, the_api_answers_the_same);
 
 /// The HTTP surface over each backend: where the engines differ (unique violations, `LIKE`
 /// escapes and case folding, keyset pages), the client sees no difference.
-#[tokio::test]
-async fn the_api_answers_the_same_on_every_backend() {
-    for backend in backends() {
-        let app = TestApp::on(backend).await;
-        app.create("50% Off_Sale", "sale@example.com").await;
-        app.create("ÉCOLE Ÿves", "contact@lycee.example").await;
-        let dup = app
-            .post(
-                "/customers",
-                &json!({"name": "Dup", "email": "OPS@ACME.COM"}),
-            )
-            .await;
-        assert_eq!(dup.status(), 409, "{backend:?}");
-        let off = app.page("/customers?search=%25%20off_").await;
-        assert_eq!(ids(&off), [6], "{backend:?}");
-        let ecole = app.page("/customers?search=%C3%A9cole").await;
-        assert_eq!(ids(&ecole), [7], "{backend:?}: école finds ÉCOLE");
+async fn the_api_answers_the_same(backend: Backend) {
+    let app = TestApp::on(backend).await;
+    app.create("50% Off_Sale", "sale@example.com").await;
+    app.create("ÉCOLE Ÿves", "contact@lycee.example").await;
+    let dup = app
+        .post(
+            "/customers",
+            &json!({"name": "Dup", "email": "OPS@ACME.COM"}),
+        )
+        .await;
+    assert_eq!(dup.status(), 409, "{backend:?}");
+    let off = app.page("/customers?search=%25%20off_").await;
+    assert_eq!(ids(&off), [6], "{backend:?}");
+    let ecole = app.page("/customers?search=%C3%A9cole").await;
+    assert_eq!(ids(&ecole), [7], "{backend:?}: école finds ÉCOLE");
 
-        let first = app.page("/customers?limit=4").await;
-        let cursor = first["next_cursor"].as_str().unwrap();
-        let next = app
-            .page(&format!("/customers?limit=4&cursor={cursor}"))
-            .await;
-        assert_eq!(
-            (ids(&first), ids(&next)),
-            (vec![1, 2, 3, 4], vec![5, 6, 7]),
-            "{backend:?}"
-        );
+    let first = app.page("/customers?limit=4").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let next = app
+        .page(&format!("/customers?limit=4&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        (ids(&first), ids(&next)),
+        (vec![1, 2, 3, 4], vec![5, 6, 7]),
+        "{backend:?}"
+    );
 
-        assert_eq!(app.delete("/customers/1").await.status(), 204);
-        assert_eq!(app.get("/customers/1").await.status(), 404);
-        let reuse = app
-            .post("/customers", &json!({"name": "A", "email": "ops@acme.com"}))
-            .await;
-        assert_eq!(reuse.status(), 201, "{backend:?}");
-    }
+    assert_eq!(app.delete("/customers/1").await.status(), 204);
+    assert_eq!(app.get("/customers/1").await.status(), 404);
+    let reuse = app
+        .post("/customers", &json!({"name": "A", "email": "ops@acme.com"}))
+        .await;
+    assert_eq!(reuse.status(), 201, "{backend:?}");
 }
 
 /// docker compose's MySQL loads `db/schema.sql` then `db/seed.sql` before any service starts:
@@ -193,23 +185,15 @@ async fn the_api_answers_the_same_on_every_backend() {
 #[tokio::test]
 #[cfg_attr(not(mysql_tests), ignore = "needs TEST_MYSQL_URL")]
 async fn a_database_made_from_schema_sql_and_seed_sql_is_served_as_it_is() {
-    let admin = b2b_testkit::mysql_url().expect("TEST_MYSQL_URL");
     use sqlx::Connection;
-    let name = format!("b2b_test_{}", std::process::id());
-    let mut conn = sqlx::MySqlConnection::connect(&admin).await.unwrap();
-    sqlx::raw_sql(&format!(
-        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}; USE {name};"
-    ))
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    let server = ServerDb::new().await;
+    let mut conn = sqlx::MySqlConnection::connect(&server.url).await.unwrap();
     for file in ["schema.sql", "seed.sql"] {
         let sql = std::fs::read_to_string(format!("{}/../db/{file}", env!("CARGO_MANIFEST_DIR")))
             .unwrap();
         sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
     }
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
-    let db = Db::connect(&url, &Default::default()).await.unwrap();
+    let db = Db::connect(&server.url, &Default::default()).await.unwrap();
     db.migrate()
         .await
         .expect("migrations run over a database made from schema.sql");
@@ -223,8 +207,4 @@ async fn a_database_made_from_schema_sql_and_seed_sql_is_served_as_it_is() {
         (acme.name.as_str(), acme.email.as_str()),
         ("ACME Corp", "ops@acme.com")
     );
-    sqlx::query(&format!("DROP DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
 }

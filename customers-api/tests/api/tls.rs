@@ -118,18 +118,12 @@ struct TlsMariaDb {
 }
 
 impl TlsMariaDb {
-    /// `None` when MariaDB's server programs are not installed here (the MariaDB tests may use
-    /// a server elsewhere); CI, with `REQUIRE_MYSQL_TESTS=1`, fails instead.
-    async fn start() -> Option<Self> {
+    /// Fails (never passes unrun) when MariaDB's server programs are not installed here.
+    async fn start() -> Self {
         let (Some(install_db), Some(mariadbd)) =
             (find_program("mariadb-install-db"), find_program("mariadbd"))
         else {
-            assert!(
-                std::env::var("REQUIRE_MYSQL_TESTS").map_or(true, |v| v != "1"),
-                "REQUIRE_MYSQL_TESTS=1 but mariadbd or mariadb-install-db is not installed"
-            );
-            eprintln!("skipped: mariadbd and mariadb-install-db are not installed");
-            return None;
+            panic!("mariadbd and mariadb-install-db must be installed for this MariaDB test");
         };
         let dir = tempfile::Builder::new()
             .prefix("b2b-tls-")
@@ -181,7 +175,7 @@ impl TlsMariaDb {
         let mut me = Self { server, port, dir };
         me.wait_ready().await;
         me.create_user().await;
-        Some(me)
+        me
     }
 
     fn socket(&self) -> PathBuf {
@@ -303,9 +297,7 @@ async fn refusal(url: &str) -> String {
     ignore = "needs TEST_MYSQL_URL (MariaDB installed: the test starts a second server with TLS)"
 )]
 async fn the_services_reach_a_mariadb_that_requires_tls_and_refuse_a_wrong_ca() {
-    let Some(server) = TlsMariaDb::start().await else {
-        return;
-    };
+    let server = TlsMariaDb::start().await;
     let ca = server.file("ca.pem");
 
     // Encrypted without a check of the certificate, as MySQL clients do for these two modes.
@@ -345,11 +337,7 @@ async fn the_services_reach_a_mariadb_that_requires_tls_and_refuse_a_wrong_ca() 
         env!("CARGO_BIN_EXE_customers-api"),
         &[("DATABASE_URL", wrong.as_str())],
     );
-    let lines: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .collect();
+    let lines = out.error_lines();
     assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(lines.len(), 1, "{out:?}");
     assert!(lines[0].contains("DATABASE_URL"), "{out:?}");

@@ -3,14 +3,19 @@
 
 use std::time::Duration;
 
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Auth, Db};
+use b2b_platform::Auth;
 use b2b_testkit::{Backend, JWT_SECRET, SERVICE_TOKEN, TestDb, client, spawn};
 use lambda_orchestrator::upstream::RetryPolicy;
-use lambda_orchestrator::{AppState, Config, app};
+use lambda_orchestrator::{AppState, app};
+
+#[path = "../common/system.rs"]
+mod system;
+
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
+pub use system::config;
+use system::{spawn_customers_api, spawn_orders_api};
 
 /// Seeded product 2: price 899, stock 1000.
 pub const WIDGET: i64 = 2;
@@ -42,19 +47,6 @@ pub fn quick_policy() -> RetryPolicy {
     }
 }
 
-pub fn config(customers: &str, orders: &str, policy: RetryPolicy) -> Config {
-    Config {
-        port: 0,
-        jwt_secret: JWT_SECRET.into(),
-        service_token: SERVICE_TOKEN.into(),
-        customers_api_base: customers.into(),
-        orders_api_base: orders.into(),
-        policy,
-        metrics_token: None,
-        metrics_emf: false,
-    }
-}
-
 /// The orchestrator's state, calling the services at these bases.
 pub fn state(customers: &str, orders: &str, policy: RetryPolicy) -> AppState {
     AppState::new(&config(customers, orders, policy)).expect("orchestrator state")
@@ -72,35 +64,8 @@ pub struct Apis {
 impl Apis {
     pub async fn start(backend: Backend) -> Self {
         let db = TestDb::new(backend).await.seeded().await;
-        let pool = || async {
-            Db::connect(&db.url, &DbOptions::default())
-                .await
-                .expect("service pool")
-        };
-        let customers_config = customers_api::Config {
-            port: 0,
-            database_url: db.url.clone(),
-            jwt_secret: JWT_SECRET.into(),
-            service_token: SERVICE_TOKEN.into(),
-            jwt_ttl_secs: 3600,
-            login: customers_api::LoginSettings::default(),
-            metrics_token: None,
-        };
-        let state = customers_api::AppState::new(pool().await, &customers_config).expect("state");
-        let customers = spawn(customers_api::app(state)).await;
-        let orders_config = orders_api::Config {
-            port: 0,
-            database_url: db.url.clone(),
-            jwt_secret: JWT_SECRET.into(),
-            service_token: SERVICE_TOKEN.into(),
-            customers_api_base: customers.clone(),
-            customers_api_timeout: Duration::from_secs(5),
-            idempotency_ttl_hours: 24,
-            cancellation_window_minutes: 10,
-            metrics_token: None,
-        };
-        let state = orders_api::AppState::new(pool().await, &orders_config).expect("state");
-        let orders = spawn(orders_api::app(state)).await;
+        let customers = spawn_customers_api(&db.url).await;
+        let orders = spawn_orders_api(&db.url, &customers, Duration::from_secs(5), 10, None).await;
         Self {
             _db: db,
             customers,

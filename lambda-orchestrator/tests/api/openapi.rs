@@ -6,11 +6,6 @@ use serde_json::Value;
 
 use crate::helpers::{Orchestrator, quick_policy};
 
-const COMMITTED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../openapi/lambda-orchestrator.json"
-);
-
 fn generated() -> Value {
     serde_json::to_value(lambda_orchestrator::openapi()).expect("serialise the document")
 }
@@ -27,22 +22,7 @@ async fn the_served_document_is_the_generated_one_and_the_committed_one() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let served: Value = resp.json().await.unwrap();
-    let generated = generated();
-    assert_eq!(served, generated);
-
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
-        let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-        std::fs::write(COMMITTED, text).expect("write the committed document");
-        return;
-    }
-    let committed =
-        std::fs::read_to_string(COMMITTED).expect("openapi/lambda-orchestrator.json is missing");
-    let committed: Value =
-        serde_json::from_str(&committed).expect("the committed document is JSON");
-    assert!(
-        committed == generated,
-        "openapi/lambda-orchestrator.json is out of date: run UPDATE_OPENAPI=1 cargo nextest run -p lambda-orchestrator openapi"
-    );
+    b2b_testkit::assert_openapi_current("lambda-orchestrator", &served, &generated());
 }
 
 #[test]

@@ -12,6 +12,8 @@
 mod check;
 mod model;
 mod ops;
+#[path = "../common/system.rs"]
+mod parts;
 mod regressions;
 mod run;
 mod selftest;

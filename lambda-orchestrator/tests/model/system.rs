@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use b2b_platform::clock::ManualClock;
-use b2b_platform::db::DbOptions;
-use b2b_platform::{Auth, Clock, Db};
+use b2b_platform::{Auth, Clock};
 use b2b_testkit::{Backend, JWT_SECRET, SERVICE_TOKEN, TestDb, client, spawn};
+
+use crate::parts;
 use chrono::{DateTime, TimeZone, Utc};
 use lambda_orchestrator::upstream::RetryPolicy;
 use reqwest::{Method, RequestBuilder};
@@ -183,34 +184,7 @@ fn policy() -> RetryPolicy {
 impl System {
     pub async fn start(backend: Backend) -> Self {
         let db = TestDb::new(backend).await;
-        let pool = || async {
-            Db::connect(&db.url, &DbOptions::default())
-                .await
-                .expect("service pool")
-        };
-        let customers_config = customers_api::Config {
-            port: 0,
-            database_url: db.url.clone(),
-            jwt_secret: JWT_SECRET.into(),
-            service_token: SERVICE_TOKEN.into(),
-            jwt_ttl_secs: 3600,
-            login: customers_api::LoginSettings::default(),
-            metrics_token: None,
-        };
-        let state = customers_api::AppState::new(pool().await, &customers_config).expect("state");
-        let customers = spawn(customers_api::app(state)).await;
-        let orders_config = orders_api::Config {
-            port: 0,
-            database_url: db.url.clone(),
-            jwt_secret: JWT_SECRET.into(),
-            service_token: SERVICE_TOKEN.into(),
-            customers_api_base: customers.clone(),
-            customers_api_timeout: Duration::from_secs(10),
-            idempotency_ttl_hours: 24,
-            cancellation_window_minutes: crate::model::WINDOW_MINUTES,
-            metrics_token: None,
-        };
-        let mut state = orders_api::AppState::new(pool().await, &orders_config).expect("state");
+        let customers = parts::spawn_customers_api(&db.url).await;
         // A whole second, so timestamps survive every backend's precision unchanged and the
         // window's last instant is exactly representable.
         let start: DateTime<Utc> = Utc
@@ -218,18 +192,15 @@ impl System {
             .single()
             .expect("start time");
         let (clock, manual) = Clock::manual(start);
-        state.clock = clock.clone();
-        let orders = spawn(orders_api::app(state)).await;
-        let config = lambda_orchestrator::Config {
-            port: 0,
-            jwt_secret: JWT_SECRET.into(),
-            service_token: SERVICE_TOKEN.into(),
-            customers_api_base: customers.clone(),
-            orders_api_base: orders.clone(),
-            policy: policy(),
-            metrics_token: None,
-            metrics_emf: false,
-        };
+        let orders = parts::spawn_orders_api(
+            &db.url,
+            &customers,
+            Duration::from_secs(10),
+            crate::model::WINDOW_MINUTES,
+            Some(clock.clone()),
+        )
+        .await;
+        let config = parts::config(&customers, &orders, policy());
         let state = lambda_orchestrator::AppState::new(&config).expect("orchestrator state");
         let orchestrator = spawn(lambda_orchestrator::app(state)).await;
         Self(Arc::new(Inner {

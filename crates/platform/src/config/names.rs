@@ -38,3 +38,4 @@ pub const ORCHESTRATOR_PORT: &str = "ORCHESTRATOR_PORT";
 // The test kit.
 pub const TEST_MYSQL_URL: &str = "TEST_MYSQL_URL";
 pub const REQUIRE_MYSQL_TESTS: &str = "REQUIRE_MYSQL_TESTS";
+pub const UPDATE_OPENAPI: &str = "UPDATE_OPENAPI";
