@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use b2b_platform::cli::{Setting, settings_help};
+use b2b_platform::config::names::*;
 use b2b_platform::{config, server};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
@@ -41,31 +42,31 @@ fn settings() -> Vec<Setting> {
             "an IP address; 0.0.0.0 or :: for every interface",
         ),
         Setting::port(
-            "CUSTOMERS_PORT",
+            CUSTOMERS_PORT,
             "customers-api's port",
             customers_api::DEFAULT_PORT,
         ),
-        Setting::port("ORDERS_PORT", "orders-api's port", orders_api::DEFAULT_PORT),
+        Setting::port(ORDERS_PORT, "orders-api's port", orders_api::DEFAULT_PORT),
         Setting::port(
-            "ORCHESTRATOR_PORT",
+            ORCHESTRATOR_PORT,
             "the orchestrator's port",
             lambda_orchestrator::DEFAULT_PORT,
         ),
         Setting::new(
-            "CUSTOMERS_API_BASE",
+            CUSTOMERS_API_BASE,
             "where the other parts call customers-api",
             "http://localhost:$CUSTOMERS_PORT",
             "an http:// or https:// URL",
         ),
         Setting::new(
-            "ORDERS_API_BASE",
+            ORDERS_API_BASE,
             "where the orchestrator calls orders-api",
             "http://localhost:$ORDERS_PORT",
             "an http:// or https:// URL",
         ),
     ];
     all.extend(Setting::secrets(true));
-    let not_read = ["PORT", "AWS_LAMBDA_RUNTIME_API"];
+    let not_read = [PORT, AWS_LAMBDA_RUNTIME_API];
     let parts = [
         customers_api::settings(),
         orders_api::settings(),
@@ -81,7 +82,6 @@ fn settings() -> Vec<Setting> {
     all
 }
 
-const BIND_ADDRESS: &str = "BIND_ADDRESS";
 const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 #[tokio::main]
@@ -99,11 +99,11 @@ fn local(port: u16) -> String {
 
 async fn run() -> anyhow::Result<()> {
     let ip = config::parse_or(BIND_ADDRESS, LOOPBACK)?;
-    let customers_port = config::port("CUSTOMERS_PORT", customers_api::DEFAULT_PORT)?;
-    let orders_port = config::port("ORDERS_PORT", orders_api::DEFAULT_PORT)?;
-    let orchestrator_port = config::port("ORCHESTRATOR_PORT", lambda_orchestrator::DEFAULT_PORT)?;
-    let customers_base = config::var_or("CUSTOMERS_API_BASE", &local(customers_port));
-    let orders_base = config::var_or("ORDERS_API_BASE", &local(orders_port));
+    let customers_port = config::port(CUSTOMERS_PORT, customers_api::DEFAULT_PORT)?;
+    let orders_port = config::port(ORDERS_PORT, orders_api::DEFAULT_PORT)?;
+    let orchestrator_port = config::port(ORCHESTRATOR_PORT, lambda_orchestrator::DEFAULT_PORT)?;
+    let customers_base = config::var_or(CUSTOMERS_API_BASE, &local(customers_port));
+    let orders_base = config::var_or(ORDERS_API_BASE, &local(orders_port));
 
     let customers_config = customers_api::Config {
         port: customers_port,
@@ -208,6 +208,6 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), settings.len());
-        assert!(!names.contains(&"PORT"));
+        assert!(!names.contains(&super::PORT));
     }
 }

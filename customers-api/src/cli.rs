@@ -6,6 +6,7 @@ use b2b_platform::{binary, config};
 use clap::{Parser, Subcommand};
 
 use crate::operators::cli::Operators;
+use b2b_platform::config::names;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,7 +35,7 @@ pub enum Command {
     #[command(after_help = database_help())]
     Seed,
     /// Exit 0 when the service on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&crate::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&crate::settings(), &[names::PORT]))]
     Healthcheck,
     /// Create and manage operators (who log in at POST /auth/token)
     #[command(subcommand, after_help = database_help())]
@@ -42,7 +43,7 @@ pub enum Command {
 }
 
 pub(crate) fn database_help() -> String {
-    settings_help_for(&crate::settings(), &["DATABASE_URL"])
+    settings_help_for(&crate::settings(), &[names::DATABASE_URL])
 }
 
 /// Runs the command (serve when none was given).

@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 
 use crate::operators::Login;
 use crate::operators::client_addr::TrustedProxies;
+use b2b_platform::config::names::*;
 
 /// Settings read from the environment.
 #[derive(Debug, Clone)]
@@ -80,24 +81,20 @@ impl Config {
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::port("PORT", DEFAULT_PORT)?,
+            port: config::port(PORT, DEFAULT_PORT)?,
             database_url: config::database_url(DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,
-            jwt_ttl_secs: config::duration_in(
-                "JWT_EXPIRES_IN",
-                DEFAULT_JWT_TTL_SECS,
-                JWT_TTL_SECS,
-            )?,
+            jwt_ttl_secs: config::duration_in(JWT_EXPIRES_IN, DEFAULT_JWT_TTL_SECS, JWT_TTL_SECS)?,
             login: LoginSettings {
                 attempts_per_minute: config::parse_in(
-                    "LOGIN_ATTEMPTS_PER_MINUTE",
+                    LOGIN_ATTEMPTS_PER_MINUTE,
                     DEFAULT_LOGIN_ATTEMPTS,
                     LOGIN_ATTEMPTS,
                 )?,
-                trusted_proxies: TrustedProxies::parse(&config::var_or("TRUSTED_PROXIES", ""))?,
+                trusted_proxies: TrustedProxies::parse(&config::var_or(TRUSTED_PROXIES, ""))?,
                 concurrent_verifications: config::parse_in(
-                    "LOGIN_CONCURRENT_VERIFICATIONS",
+                    LOGIN_CONCURRENT_VERIFICATIONS,
                     default_verifications().clamp(1, 256),
                     LOGIN_VERIFICATIONS,
                 )?,
@@ -112,25 +109,25 @@ pub fn settings() -> Vec<Setting> {
     let mut all = Setting::api_service(DEFAULT_PORT, DEFAULT_DATABASE_URL);
     all.extend([
         Setting::duration(
-            "JWT_EXPIRES_IN",
+            JWT_EXPIRES_IN,
             "lifetime of an operator token",
             DEFAULT_JWT_TTL_SECS,
             &JWT_TTL_SECS,
         ),
         Setting::number(
-            "LOGIN_ATTEMPTS_PER_MINUTE",
+            LOGIN_ATTEMPTS_PER_MINUTE,
             "log-in attempts per e-mail and client address a minute (ten times that per address and in failures per e-mail), then 429",
             DEFAULT_LOGIN_ATTEMPTS,
             &LOGIN_ATTEMPTS,
         ),
         Setting::new(
-            "TRUSTED_PROXIES",
+            TRUSTED_PROXIES,
             "load balancers whose X-Forwarded-For names the client",
             "(none)",
             "comma-separated CIDRs or addresses",
         ),
         Setting::number(
-            "LOGIN_CONCURRENT_VERIFICATIONS",
+            LOGIN_CONCURRENT_VERIFICATIONS,
             "password checks run at once (about 19 MiB each), then 503",
             default_verifications().clamp(1, 256),
             &LOGIN_VERIFICATIONS,

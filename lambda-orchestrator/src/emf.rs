@@ -3,6 +3,7 @@
 //! Lambda execution environment; CloudWatch turns the line into the metric itself.
 
 use anyhow::bail;
+use b2b_platform::config::names;
 use b2b_platform::metrics::ORCHESTRATIONS;
 use serde_json::json;
 
@@ -12,8 +13,11 @@ pub const NAMESPACE: &str = "B2BOrders";
 /// `METRICS_EMF`: `1`/`true` or `0`/`false`; unset, on only inside Lambda
 /// (`AWS_LAMBDA_RUNTIME_API` set).
 pub fn enabled() -> anyhow::Result<bool> {
-    match std::env::var("METRICS_EMF").ok().filter(|v| !v.is_empty()) {
-        None => Ok(std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()),
+    match std::env::var(names::METRICS_EMF)
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(std::env::var_os(names::AWS_LAMBDA_RUNTIME_API).is_some()),
         Some(v) => match v.as_str() {
             "1" | "true" => Ok(true),
             "0" | "false" => Ok(false),
@@ -60,12 +64,13 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    const CODE: b2b_domain::ErrorCode = b2b_domain::ErrorCode::InsufficientStock;
 
     /// The shape CloudWatch requires: every dimension and metric named under `_aws` is a
     /// top-level member of the line, the metric a number, the dimensions strings.
     #[test]
     fn an_emf_line_is_what_cloudwatch_reads() {
-        let text = line("INSUFFICIENT_STOCK", "req-789", 1_700_000_000_000);
+        let text = line(CODE.as_str(), "req-789", 1_700_000_000_000);
         assert!(!text.contains('\n'), "one line");
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000_i64);
@@ -78,7 +83,7 @@ mod tests {
             assert!(v[metric["Name"].as_str().unwrap()].is_number(), "{metric}");
             assert_eq!(metric["Unit"], "Count");
         }
-        assert_eq!(v["outcome"], "INSUFFICIENT_STOCK");
+        assert_eq!(v["outcome"], CODE.as_str());
         assert_eq!(v["service"], "lambda-orchestrator");
         assert_eq!(v["correlation_id"], "req-789");
     }

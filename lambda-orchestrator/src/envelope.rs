@@ -4,7 +4,8 @@
 use axum::http::StatusCode;
 use b2b_domain::order::{NewOrderLine, OrderItem, OrderStatus, read_lines};
 use b2b_domain::validation::is_valid_idempotency_key;
-use b2b_domain::{Fields, FromJson};
+use b2b_domain::{ErrorCode, Fields, FromJson};
+use b2b_platform::error_docs::ErrorBodies;
 use b2b_platform::extract::BodyError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -86,8 +87,8 @@ pub struct Success {
 /// Why the orchestration failed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
-    #[schema(example = "INSUFFICIENT_STOCK")]
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
@@ -103,19 +104,27 @@ pub struct FailureBody {
     pub error: ErrorBody,
 }
 
-/// A failure with its HTTP status.
+/// The orchestrator's error bodies, for the OpenAPI document.
+pub const ERROR_BODIES: ErrorBodies = ErrorBodies {
+    schema: "FailureBody",
+    code_at: &["error", "code"],
+    example: |_, code| {
+        let body = Failure::new(code, code.example_detail()).into_body("req-789");
+        serde_json::to_value(body).expect("an envelope serialises")
+    },
+};
+
+/// A failure; its HTTP status is its code's.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    pub status: u16,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Option<Value>,
 }
 
 impl Failure {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status: status.as_u16(),
             code,
             message: message.into(),
             details: None,
@@ -128,7 +137,7 @@ impl Failure {
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY)
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::BAD_GATEWAY)
     }
 
     pub fn into_body(self, correlation_id: &str) -> FailureBody {
@@ -136,7 +145,7 @@ impl Failure {
             success: false,
             correlation_id: correlation_id.to_owned(),
             error: ErrorBody {
-                code: self.code.to_owned(),
+                code: self.code,
                 message: self.message,
                 details: self.details,
             },
@@ -147,26 +156,20 @@ impl Failure {
     pub fn from_body(e: BodyError) -> Self {
         match e {
             BodyError::UnsupportedMediaType => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UNSUPPORTED_MEDIA_TYPE",
+                ErrorCode::UnsupportedMediaType,
                 "content type must be application/json",
             ),
             BodyError::TooLarge => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                ErrorCode::PayloadTooLarge,
                 "request body is larger than 64 KiB",
             ),
-            BodyError::Malformed(why) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                format!("malformed JSON: {why}"),
-            ),
-            BodyError::Invalid(errors) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_ERROR",
-                "request validation failed",
-            )
-            .with_details(serde_json::json!({ "errors": errors })),
+            BodyError::Malformed(why) => {
+                Self::new(ErrorCode::ValidationError, format!("malformed JSON: {why}"))
+            }
+            BodyError::Invalid(errors) => {
+                Self::new(ErrorCode::ValidationError, "request validation failed")
+                    .with_details(serde_json::json!({ "errors": errors }))
+            }
         }
     }
 }
@@ -200,11 +203,11 @@ mod tests {
 
     #[test]
     fn failures_serialise_as_the_envelope() {
-        let body = Failure::new(StatusCode::CONFLICT, "INSUFFICIENT_STOCK", "no").into_body("c-1");
+        let body = Failure::new(ErrorCode::InsufficientStock, "no").into_body("c-1");
         let v = serde_json::to_value(body).unwrap();
         assert_eq!(
             v,
-            json!({"success": false, "correlationId": "c-1", "error": {"code": "INSUFFICIENT_STOCK", "message": "no"}})
+            json!({"success": false, "correlationId": "c-1", "error": {"code": ErrorCode::InsufficientStock, "message": "no"}})
         );
     }
 }

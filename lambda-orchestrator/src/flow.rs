@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use b2b_domain::ErrorCode;
 use b2b_domain::order::OrderStatus;
 use b2b_platform::metrics::COMPENSATIONS;
 use serde_json::{Value, json};
@@ -24,13 +25,11 @@ const COMPENSATION_RESERVE: Duration = Duration::from_secs(4);
 fn unreachable(service: &str, u: Unreachable) -> Failure {
     match u {
         Unreachable::Timeout => Failure::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "UPSTREAM_TIMEOUT",
+            ErrorCode::UpstreamTimeout,
             format!("{service} did not answer in time"),
         ),
         Unreachable::Connection => Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UPSTREAM_UNAVAILABLE",
+            ErrorCode::UpstreamUnavailable,
             format!("{service} is unreachable"),
         ),
     }
@@ -38,12 +37,12 @@ fn unreachable(service: &str, u: Unreachable) -> Failure {
 
 /// An answer the flow has no better mapping for.
 fn unexpected(service: &str, a: &Answer) -> Failure {
-    let (status, code) = match a.status.as_u16() {
-        503 => (StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE"),
-        504 => (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT"),
-        _ => (StatusCode::BAD_GATEWAY, "UPSTREAM_ERROR"),
+    let code = match a.status.as_u16() {
+        503 => ErrorCode::UpstreamUnavailable,
+        504 => ErrorCode::UpstreamTimeout,
+        _ => ErrorCode::UpstreamError,
     };
-    Failure::new(status, code, format!("{service} answered {}", a.status))
+    Failure::new(code, format!("{service} answered {}", a.status))
         .with_details(json!({ "upstream_status": a.status.as_u16() }))
 }
 
@@ -81,8 +80,7 @@ pub async fn create_and_confirm(
         StatusCode::OK => parse("customers-api", &a)?,
         StatusCode::NOT_FOUND => {
             return Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                "CUSTOMER_NOT_FOUND",
+                ErrorCode::CustomerNotFound,
                 format!("customer {} not found", req.customer_id),
             ));
         }
@@ -97,40 +95,31 @@ pub async fn create_and_confirm(
         .map_err(|u| unreachable("orders-api", u))?;
     let order: OrderSummary = match (a.status, a.code()) {
         (StatusCode::CREATED, _) => parse("orders-api", &a)?,
-        (StatusCode::NOT_FOUND, "PRODUCT_NOT_FOUND") => {
-            return Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                "PRODUCT_NOT_FOUND",
-                problem_detail(&a),
-            )
-            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+        (StatusCode::NOT_FOUND, Some(ErrorCode::ProductNotFound)) => {
+            return Err(Failure::new(ErrorCode::ProductNotFound, problem_detail(&a))
+                .with_details(json!({ "product_ids": a.body.get("product_ids") })));
         }
-        (StatusCode::NOT_FOUND, "CUSTOMER_NOT_FOUND") => {
+        (StatusCode::NOT_FOUND, Some(ErrorCode::CustomerNotFound)) => {
             return Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                "CUSTOMER_NOT_FOUND",
+                ErrorCode::CustomerNotFound,
                 problem_detail(&a),
             ));
         }
-        (StatusCode::CONFLICT, "INSUFFICIENT_STOCK") => {
-            return Err(Failure::new(
-                StatusCode::CONFLICT,
-                "INSUFFICIENT_STOCK",
-                problem_detail(&a),
-            )
-            .with_details(json!({ "product_ids": a.body.get("product_ids") })));
+        (StatusCode::CONFLICT, Some(ErrorCode::InsufficientStock)) => {
+            return Err(
+                Failure::new(ErrorCode::InsufficientStock, problem_detail(&a))
+                    .with_details(json!({ "product_ids": a.body.get("product_ids") })),
+            );
         }
         (StatusCode::CONFLICT, _) => {
             return Err(Failure::new(
-                StatusCode::CONFLICT,
-                "CONFLICT",
+                ErrorCode::Conflict,
                 "a call with this idempotency key is still running",
             ));
         }
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
             return Err(Failure::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "IDEMPOTENCY_KEY_REUSED",
+                ErrorCode::IdempotencyKeyReused,
                 "this idempotency key was already used with a different customer or items",
             ));
         }
@@ -152,17 +141,18 @@ pub async fn create_and_confirm(
             });
         }
         // Another call with this key is confirming it right now: leave the order to that call.
-        Ok(a) if a.status == StatusCode::CONFLICT && a.code() == "IDEMPOTENCY_KEY_IN_FLIGHT" => {
+        Ok(a)
+            if a.status == StatusCode::CONFLICT
+                && a.code() == Some(ErrorCode::IdempotencyKeyInFlight) =>
+        {
             return Err(Failure::new(
-                StatusCode::CONFLICT,
-                "CONFLICT",
+                ErrorCode::Conflict,
                 "a call with this idempotency key is still running",
             )
             .with_details(json!({ "order_id": order.id })));
         }
         Ok(a) if a.status == StatusCode::CONFLICT => Failure::new(
-            StatusCode::CONFLICT,
-            "CONFLICT",
+            ErrorCode::Conflict,
             format!(
                 "order {} cannot be confirmed: {}",
                 order.id,
@@ -170,8 +160,7 @@ pub async fn create_and_confirm(
             ),
         ),
         Ok(a) if a.status == StatusCode::UNPROCESSABLE_ENTITY => Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "IDEMPOTENCY_KEY_REUSED",
+            ErrorCode::IdempotencyKeyReused,
             "this idempotency key was already used to confirm another order",
         ),
         Ok(a) => unexpected("orders-api", &a),
@@ -184,7 +173,9 @@ pub async fn create_and_confirm(
         Ok(a) if a.status == StatusCode::OK => true,
         // Not CREATED any more: the confirmation went through after all (ours, answered too
         // late, or a concurrent call's with the same key), so the order stands confirmed.
-        Ok(a) if a.status == StatusCode::CONFLICT && a.code() == "ORDER_NOT_CREATED" => {
+        Ok(a)
+            if a.status == StatusCode::CONFLICT && a.code() == Some(ErrorCode::OrderNotCreated) =>
+        {
             let now = up
                 .get_order(order.id, correlation, deadline)
                 .await

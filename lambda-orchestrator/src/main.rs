@@ -4,6 +4,7 @@
 
 use b2b_platform::binary;
 use b2b_platform::cli::{settings_help, settings_help_for};
+use b2b_platform::config::names;
 use clap::{Parser, Subcommand};
 use lambda_orchestrator::Config;
 
@@ -27,7 +28,7 @@ enum Command {
     #[command(after_help = settings_help(&lambda_orchestrator::settings()))]
     Serve,
     /// Exit 0 when the orchestrator on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&lambda_orchestrator::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&lambda_orchestrator::settings(), &[names::PORT]))]
     Healthcheck,
 }
 
@@ -35,7 +36,7 @@ enum Command {
 async fn main() {
     binary::main(env!("CARGO_PKG_NAME"), |cli: Cli| async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() => {
+            Command::Serve if std::env::var_os(names::AWS_LAMBDA_RUNTIME_API).is_some() => {
                 lambda_orchestrator::run_lambda(Config::from_env()?).await
             }
             Command::Serve => lambda_orchestrator::run_local(Config::from_env()?).await,

@@ -1,50 +1,18 @@
 //! Calls to customers-api and orders-api with the service token: one shared keep-alive client,
-//! a time-out per attempt, and retries of connection errors, time-outs, 502/503/504 and an
-//! in-flight 409 only, with exponential back-off and full jitter, all within one deadline.
+//! a time-out per attempt, retried as [`crate::retry`] says, all within one deadline.
 
 use std::time::Duration;
 
+use b2b_domain::ErrorCode;
+use b2b_domain::headers::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, X_IDEMPOTENCY_KEY};
 use b2b_platform::metrics::{UPSTREAM_ATTEMPTS, UPSTREAM_RETRIES};
 use b2b_platform::telemetry::{TraceContext, X_CORRELATION_ID};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-/// How hard to try.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts per call, the first included.
-    pub attempts: u32,
-    pub attempt_timeout: Duration,
-    pub base_backoff: Duration,
-    pub max_backoff: Duration,
-    /// The whole orchestration, compensation included; inside the Lambda's 30 s.
-    pub deadline: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            attempt_timeout: Duration::from_secs(5),
-            base_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(2),
-            deadline: Duration::from_secs(25),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Full jitter: a random pause up to `base · 2^(attempt-1)`, capped.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .base_backoff
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(self.max_backoff);
-        let ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::random_range(0..=ms))
-    }
-}
+pub use crate::retry::RetryPolicy;
+use crate::retry::retryable;
 
 /// An answer from a service: its status and JSON body (`Null` when not JSON).
 #[derive(Debug, Clone)]
@@ -56,12 +24,12 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The problem `code` of an error answer.
-    pub fn code(&self) -> &str {
+    /// The problem `code` of an error answer; `None` when absent or unknown to this build.
+    pub fn code(&self) -> Option<ErrorCode> {
         self.body
             .get("code")
             .and_then(Value::as_str)
-            .unwrap_or_default()
+            .and_then(ErrorCode::parse)
     }
 }
 
@@ -79,11 +47,6 @@ pub struct Upstream {
     orders: String,
     token: String,
     pub policy: RetryPolicy,
-}
-
-fn retryable(a: &Answer) -> bool {
-    matches!(a.status.as_u16(), 502..=504)
-        || (a.status == StatusCode::CONFLICT && a.code() == "IDEMPOTENCY_KEY_IN_FLIGHT")
 }
 
 impl Upstream {
@@ -160,7 +123,7 @@ impl Upstream {
                     let status = resp.status();
                     let replayed = resp
                         .headers()
-                        .get("idempotent-replayed")
+                        .get(IDEMPOTENT_REPLAYED)
                         .is_some_and(|v| v == "true");
                     match resp.bytes().await {
                         Ok(bytes) => Ok(Answer {
@@ -221,7 +184,7 @@ impl Upstream {
             Method::POST,
             url,
             Some(body),
-            &[("idempotency-key", key)],
+            &[(IDEMPOTENCY_KEY, key)],
             correlation,
             deadline,
         )
@@ -240,7 +203,7 @@ impl Upstream {
             Method::POST,
             url,
             None,
-            &[("x-idempotency-key", key)],
+            &[(X_IDEMPOTENCY_KEY, key)],
             correlation,
             deadline,
         )
@@ -291,36 +254,5 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.is_connect() && !err.is_builder(), "{err:?}");
-    }
-
-    #[test]
-    fn backoff_is_bounded_by_the_exponential_ceiling() {
-        let p = RetryPolicy {
-            base_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(250),
-            ..RetryPolicy::default()
-        };
-        for _ in 0..100 {
-            assert!(p.backoff(1) <= Duration::from_millis(100));
-            assert!(p.backoff(2) <= Duration::from_millis(200));
-            assert!(p.backoff(9) <= Duration::from_millis(250));
-        }
-    }
-
-    #[test]
-    fn only_transient_answers_are_retried() {
-        let a = |status: u16, code: &str| Answer {
-            status: StatusCode::from_u16(status).unwrap(),
-            body: serde_json::json!({ "code": code }),
-            replayed: false,
-        };
-        assert!(retryable(&a(503, "")));
-        assert!(retryable(&a(502, "")));
-        assert!(retryable(&a(504, "")));
-        assert!(retryable(&a(409, "IDEMPOTENCY_KEY_IN_FLIGHT")));
-        assert!(!retryable(&a(409, "INSUFFICIENT_STOCK")));
-        assert!(!retryable(&a(500, "")));
-        assert!(!retryable(&a(404, "")));
-        assert!(!retryable(&a(422, "")));
     }
 }

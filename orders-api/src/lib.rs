@@ -4,6 +4,7 @@
 pub mod customers_client;
 pub mod idempotency;
 pub mod orders;
+mod problem_doc;
 pub mod products;
 
 use std::ops::RangeInclusive;
@@ -19,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::customers_client::CustomersClient;
+use b2b_platform::config::names;
 
 pub const DEFAULT_PORT: u16 = 3002;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/b2b-orders.db";
@@ -58,27 +60,30 @@ impl Config {
     /// documented development values (the all-in-one `cargo run` only).
     pub fn from_env_with(dev_secrets: bool) -> anyhow::Result<Self> {
         let ttl = config::parse_in(
-            "IDEMPOTENCY_KEY_EXPIRATION_HOURS",
+            names::IDEMPOTENCY_KEY_EXPIRATION_HOURS,
             DEFAULT_IDEMPOTENCY_TTL_HOURS,
             IDEMPOTENCY_TTL_HOURS,
         )?;
         let window = config::parse_in(
-            "ORDER_CANCELLATION_WINDOW_MINUTES",
+            names::ORDER_CANCELLATION_WINDOW_MINUTES,
             DEFAULT_CANCELLATION_WINDOW_MINUTES,
             CANCELLATION_WINDOW_MINUTES,
         )?;
         let timeout_ms = config::parse_in(
-            "CUSTOMERS_API_TIMEOUT_MS",
+            names::CUSTOMERS_API_TIMEOUT_MS,
             DEFAULT_CUSTOMERS_API_TIMEOUT_MS,
             CUSTOMERS_API_TIMEOUT_MS,
         )?;
         let (jwt_secret, service_token) = config::secrets(dev_secrets)?;
         Ok(Self {
-            port: config::port("PORT", DEFAULT_PORT)?,
+            port: config::port(names::PORT, DEFAULT_PORT)?,
             database_url: config::database_url(DEFAULT_DATABASE_URL),
             jwt_secret,
             service_token,
-            customers_api_base: config::var_or("CUSTOMERS_API_BASE", DEFAULT_CUSTOMERS_API_BASE),
+            customers_api_base: config::var_or(
+                names::CUSTOMERS_API_BASE,
+                DEFAULT_CUSTOMERS_API_BASE,
+            ),
             customers_api_timeout: Duration::from_millis(timeout_ms),
             idempotency_ttl_hours: ttl,
             cancellation_window_minutes: window,
@@ -92,25 +97,25 @@ pub fn settings() -> Vec<Setting> {
     let mut all = Setting::api_service(DEFAULT_PORT, DEFAULT_DATABASE_URL);
     all.extend([
         Setting::new(
-            "CUSTOMERS_API_BASE",
+            names::CUSTOMERS_API_BASE,
             "where customers-api is, for the customer look-up of POST /orders",
             DEFAULT_CUSTOMERS_API_BASE,
             "an http:// or https:// URL",
         ),
         Setting::number(
-            "CUSTOMERS_API_TIMEOUT_MS",
+            names::CUSTOMERS_API_TIMEOUT_MS,
             "time-out of one call to customers-api, in milliseconds",
             DEFAULT_CUSTOMERS_API_TIMEOUT_MS,
             &CUSTOMERS_API_TIMEOUT_MS,
         ),
         Setting::number(
-            "IDEMPOTENCY_KEY_EXPIRATION_HOURS",
+            names::IDEMPOTENCY_KEY_EXPIRATION_HOURS,
             "how long an Idempotency-Key is remembered, in hours",
             DEFAULT_IDEMPOTENCY_TTL_HOURS,
             &IDEMPOTENCY_TTL_HOURS,
         ),
         Setting::number(
-            "ORDER_CANCELLATION_WINDOW_MINUTES",
+            names::ORDER_CANCELLATION_WINDOW_MINUTES,
             "how long after its confirmation an order can be cancelled, in minutes (0: only unconfirmed orders)",
             DEFAULT_CANCELLATION_WINDOW_MINUTES,
             &CANCELLATION_WINDOW_MINUTES,
@@ -177,14 +182,16 @@ struct ApiDoc;
 fn router() -> OpenApiRouter<AppState> {
     use orders::handlers as o;
     use products::handlers as p;
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(server::health))
         .routes(routes!(p::create, p::list))
         .routes(routes!(p::get, p::patch))
         .routes(routes!(o::create, o::list))
         .routes(routes!(o::get))
         .routes(routes!(o::confirm))
-        .routes(routes!(o::cancel))
+        .routes(routes!(o::cancel));
+    problem_doc::add_product_ids(router.get_openapi_mut());
+    router
 }
 
 /// Problems, the database-down 503 among them, on every route.

@@ -3,6 +3,7 @@
 
 use b2b_platform::binary;
 use b2b_platform::cli::{settings_help, settings_help_for};
+use b2b_platform::config::names;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -24,10 +25,10 @@ enum Command {
     #[command(after_help = settings_help(&orders_api::settings()))]
     Serve,
     /// Apply the pending migrations and exit
-    #[command(after_help = settings_help_for(&orders_api::settings(), &["DATABASE_URL"]))]
+    #[command(after_help = settings_help_for(&orders_api::settings(), &[names::DATABASE_URL]))]
     Migrate,
     /// Exit 0 when the service on PORT answers GET /health with 200, else 1 (for containers)
-    #[command(after_help = settings_help_for(&orders_api::settings(), &["PORT"]))]
+    #[command(after_help = settings_help_for(&orders_api::settings(), &[names::PORT]))]
     Healthcheck,
 }
 

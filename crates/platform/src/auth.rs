@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
+use crate::config::names;
 use crate::error::ApiError;
 
 pub use caller::{Caller, Operator, Principal, Service};
@@ -78,8 +79,8 @@ impl Auth {
     /// `jwt_secret` and `service_token` are comma-separated lists (see
     /// [`crate::config::secret_entries`]); refuses any entry shorter than 32 bytes.
     pub fn new(jwt_secret: &str, service_token: &str, ttl_secs: i64) -> anyhow::Result<Self> {
-        crate::config::check_secret("JWT_SECRET", jwt_secret)?;
-        crate::config::check_secret("SERVICE_TOKEN", service_token)?;
+        crate::config::check_secret(names::JWT_SECRET, jwt_secret)?;
+        crate::config::check_secret(names::SERVICE_TOKEN, service_token)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

@@ -2,6 +2,7 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::config::names;
 use crate::db::Db;
 use crate::{cli, config, telemetry};
 
@@ -37,7 +38,7 @@ pub async fn migrate(default_database_url: &str) -> anyhow::Result<Db> {
 /// `healthcheck`: whether the service on `PORT` of this host answers `GET /health` with 200
 /// (container health checks: the images carry no curl).
 pub async fn healthy(default_port: u16) -> anyhow::Result<bool> {
-    let port = config::port("PORT", default_port)?;
+    let port = config::port(names::PORT, default_port)?;
     let attempt = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await

@@ -6,6 +6,7 @@ use std::fmt::{Display, Write as _};
 use std::ops::RangeInclusive;
 
 use crate::config;
+use crate::config::names::*;
 
 /// Parses the command line. `--help` and `--version` print and exit 0 before anything else
 /// runs (no `.env`, no port, no database); a usage error prints and exits 1, the code an unknown
@@ -78,7 +79,7 @@ impl Setting {
     /// `DATABASE_URL`, read by both APIs.
     pub fn database_url(default: &str) -> Self {
         Self::new(
-            "DATABASE_URL",
+            DATABASE_URL,
             "the database (the SQLite file is created when missing)",
             default,
             "mysql://user:pass@host:3306/db, mariadb://… or sqlite://path/to/file.db",
@@ -100,12 +101,12 @@ impl Setting {
         };
         [
             secret(
-                "JWT_SECRET",
+                JWT_SECRET,
                 "signs and checks operator tokens (HS256)",
                 config::DEV_JWT_SECRET,
             ),
             secret(
-                "SERVICE_TOKEN",
+                SERVICE_TOKEN,
                 "the bearer token the parts call each other with",
                 config::DEV_SERVICE_TOKEN,
             ),
@@ -116,7 +117,7 @@ impl Setting {
     /// What each API's settings start with: its port, its database and the two secrets.
     pub fn api_service(default_port: u16, default_database_url: &str) -> Vec<Self> {
         let mut all = vec![
-            Self::port("PORT", "the port to listen on", default_port),
+            Self::port(PORT, "the port to listen on", default_port),
             Self::database_url(default_database_url),
         ];
         all.extend(Self::secrets(false));
@@ -126,7 +127,7 @@ impl Setting {
     /// `METRICS_TOKEN`, read by [`config::metrics_token`].
     pub fn metrics_token() -> Self {
         Self::new(
-            "METRICS_TOKEN",
+            METRICS_TOKEN,
             "when set, GET /metrics needs it as a bearer token",
             "(none: /metrics is open like /health)",
             format!("at least {} bytes", config::MIN_SECRET_BYTES),
@@ -138,13 +139,13 @@ impl Setting {
     pub fn logging() -> [Self; 4] {
         [
             Self::new(
-                "RUST_LOG",
+                RUST_LOG,
                 "which log lines are written",
                 "info",
                 "a tracing filter such as debug or info,sqlx=warn",
             ),
             Self::new(
-                "LOG_FORMAT",
+                LOG_FORMAT,
                 "how log lines are written (unset: pretty when standard output is a terminal)",
                 "json",
                 "json or pretty",
@@ -156,7 +157,7 @@ impl Setting {
                 "an http:// or https:// URL such as http://collector:4318",
             ),
             Self::new(
-                "OTEL_SERVICE_NAME",
+                OTEL_SERVICE_NAME,
                 "the service.name of exported spans (each request span also says its part)",
                 "(the binary's name)",
                 "any name",
@@ -204,10 +205,10 @@ mod tests {
     fn help_says_what_start_up_checks() {
         let range = 60..=30 * 86_400;
         let text = settings_help(&[
-            Setting::duration("JWT_EXPIRES_IN", "token lifetime", 3600, &range),
-            Setting::port("PORT", "listens on", 3001),
+            Setting::duration(JWT_EXPIRES_IN, "token lifetime", 3600, &range),
+            Setting::port(PORT, "listens on", 3001),
         ]);
-        let refusal = config::duration_value_in("JWT_EXPIRES_IN", "0", &range).unwrap_err();
+        let refusal = config::duration_value_in(JWT_EXPIRES_IN, "0", &range).unwrap_err();
         assert!(
             refusal
                 .to_string()

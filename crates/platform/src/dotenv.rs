@@ -14,7 +14,7 @@ pub fn load() {
 /// `DATABASE_URL`, or `default`, with a relative `sqlite://` path made relative to the folder of
 /// the `.env` file (the working directory when there is none).
 pub fn database_url(default: &str) -> String {
-    let url = crate::config::var_or(crate::config::DATABASE_URL, default);
+    let url = crate::config::var_or(crate::config::names::DATABASE_URL, default);
     let dir = find().and_then(|file| file.parent().map(Path::to_path_buf));
     resolve(&url, dir.as_deref())
 }

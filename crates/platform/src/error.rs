@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use b2b_domain::FieldError;
+use b2b_domain::{ErrorCode, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -27,21 +27,21 @@ pub enum ApiError {
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{detail}")]
-    NotFound { code: &'static str, detail: String },
+    NotFound { code: ErrorCode, detail: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ErrorCode, detail: String },
     /// A refusal a service words itself, beyond the common ones: its own status, the products
     /// it concerns (`product_ids`), and a `Retry-After` in seconds when a retry will do.
     #[error("{detail}")]
     Refused {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         detail: String,
         product_ids: Option<Vec<i64>>,
         retry_after: Option<u32>,
     },
     #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Unprocessable { code: ErrorCode, detail: String },
     /// An `If-Match` that the resource no longer matches.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -54,14 +54,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::NotFound {
             code,
             detail: detail.into(),
         }
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::Conflict {
             code,
             detail: detail.into(),
@@ -93,22 +93,22 @@ impl ApiError {
     }
 
     /// The stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Validation(_) | Self::BadRequest(_) => "VALIDATION_ERROR",
-            Self::MalformedJson(_) => "MALFORMED_JSON",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::Unauthorized(_) => "UNAUTHORIZED",
-            Self::Forbidden(_) => "FORBIDDEN",
+            Self::Validation(_) | Self::BadRequest(_) => ErrorCode::ValidationError,
+            Self::MalformedJson(_) => ErrorCode::MalformedJson,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::Unauthorized(_) => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound { code, .. }
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. }
-            | Self::Refused { code, .. } => code,
-            Self::PreconditionFailed(_) => "PRECONDITION_FAILED",
-            Self::TooManyRequests { .. } => "RATE_LIMITED",
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
-            Self::Internal(_) => "INTERNAL_ERROR",
+            | Self::Refused { code, .. } => *code,
+            Self::PreconditionFailed(_) => ErrorCode::PreconditionFailed,
+            Self::TooManyRequests { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Self::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -120,14 +120,6 @@ impl ApiError {
             other => other.to_string(),
         };
         Problem {
-            r#type: format!(
-                "urn:b2b-orders:problem:{}",
-                self.code().to_ascii_lowercase().replace('_', "-")
-            ),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail,
-            code: self.code().to_owned(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
                 _ => None,
@@ -136,6 +128,7 @@ impl ApiError {
                 Self::Refused { product_ids, .. } => product_ids.clone(),
                 _ => None,
             },
+            ..Problem::new(status, self.code(), detail)
         }
     }
 }
@@ -148,14 +141,34 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ErrorCode,
     /// Every failing field, when the request parsed but some fields were invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<FieldError>>)]
     pub errors: Option<Vec<FieldError>>,
-    /// The products concerned, on `PRODUCT_NOT_FOUND` and `INSUFFICIENT_STOCK`.
+    /// orders-api's: documented there (`product_ids` in its `Problem` schema).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub product_ids: Option<Vec<i64>>,
+}
+
+impl Problem {
+    /// A problem without field errors or product ids.
+    pub fn new(status: StatusCode, code: ErrorCode, detail: String) -> Self {
+        Self {
+            r#type: format!(
+                "urn:b2b-orders:problem:{}",
+                code.as_str().to_ascii_lowercase().replace('_', "-")
+            ),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code,
+            errors: None,
+            product_ids: None,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -217,7 +230,7 @@ mod tests {
     #[test]
     fn validation_problems_list_fields() {
         let p = ApiError::field("email", "bad").problem();
-        assert_eq!((p.status, p.code.as_str()), (400, "VALIDATION_ERROR"));
+        assert_eq!((p.status, p.code), (400, ErrorCode::ValidationError));
         assert_eq!(p.errors.unwrap()[0].field, "email");
         assert_eq!(p.r#type, "urn:b2b-orders:problem:validation-error");
     }

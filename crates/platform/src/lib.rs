@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod dotenv;
 pub mod error;
+pub mod error_docs;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -17,6 +18,7 @@ pub mod server;
 pub mod telemetry;
 
 pub use auth::{Auth, Caller, Operator, Service};
+pub use b2b_domain::ErrorCode;
 pub use clock::Clock;
 pub use db::Db;
 pub use error::{ApiError, Problem, Result};

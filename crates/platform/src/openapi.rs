@@ -36,7 +36,7 @@ pub(crate) fn problem(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+pub(crate) fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [
         &mut item.get,
         &mut item.post,
@@ -111,7 +111,7 @@ pub enum ErrorDocs {
     /// problem+json answers; 503 too when the service has a database.
     Problems { uses_database: bool },
     /// The service documents its own error envelope (the orchestrator).
-    OwnEnvelope,
+    OwnEnvelope(crate::error_docs::ErrorBodies),
 }
 
 /// A service's finished OpenAPI document: its routes' docs plus the shared security schemes and
@@ -126,6 +126,10 @@ pub fn document<S: Clone + Send + Sync + 'static>(
         add_standard_responses(&mut api, uses_database);
     }
     crate::metrics::document(&mut api);
+    crate::error_docs::name_codes(&mut api, &crate::error_docs::PROBLEMS, true);
+    if let ErrorDocs::OwnEnvelope(bodies) = errors {
+        crate::error_docs::name_codes(&mut api, &bodies, false);
+    }
     api
 }
 

@@ -13,6 +13,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::ToSchema;
 
+use crate::ErrorCode;
 use crate::db::{Db, DbOptions};
 use crate::error::ApiError;
 use crate::extract::BODY_LIMIT;
@@ -23,7 +24,7 @@ use crate::telemetry;
 /// 500 problem for a panic.
 pub fn finish(router: Router, service: &'static str) -> Router {
     router
-        .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
+        .fallback(|| async { ApiError::not_found(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             let mut resp =
                 ApiError::BadRequest("method not allowed on this route".to_owned()).into_response();

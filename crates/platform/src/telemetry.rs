@@ -8,7 +8,9 @@ mod trace;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
+use crate::config::names;
 use axum::http::HeaderName;
+use b2b_domain::headers;
 use opentelemetry::trace::TracerProvider;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -18,11 +20,11 @@ use tracing_subscriber::{EnvFilter, Layer};
 pub use correlate::{CorrelationId, RequestSpan, correlate};
 pub use trace::{TraceContext, TraceParent};
 
-pub const X_CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
-pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+pub const X_CORRELATION_ID: HeaderName = HeaderName::from_static(headers::X_CORRELATION_ID);
+pub const TRACEPARENT: HeaderName = HeaderName::from_static(headers::TRACEPARENT);
+pub const TRACESTATE: HeaderName = HeaderName::from_static(headers::TRACESTATE);
 /// Where spans go (`http://collector:4318`; `/v1/traces` is added). Unset: nothing is exported.
-pub const OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+pub const OTLP_ENDPOINT: &str = names::OTEL_EXPORTER_OTLP_ENDPOINT;
 
 /// The span exporter, when `OTEL_EXPORTER_OTLP_ENDPOINT` was set at [`init`]. Process-global
 /// because the `tracing` subscriber is; unset, requests take none of the OpenTelemetry paths.
@@ -32,7 +34,7 @@ static OTLP: OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> = OnceLock::n
 /// filtered by `RUST_LOG` (default `info`); and span export when `OTEL_EXPORTER_OTLP_ENDPOINT`
 /// is set, as `service` unless `OTEL_SERVICE_NAME` says otherwise. Safe to call more than once.
 pub fn init(service: &'static str) {
-    let json = match std::env::var("LOG_FORMAT").as_deref() {
+    let json = match std::env::var(names::LOG_FORMAT).as_deref() {
         Ok("json") => true,
         Ok("pretty") => false,
         _ => !std::io::stdout().is_terminal(),
@@ -97,7 +99,7 @@ fn otlp_tracer(
         .map_err(|e| eprintln!("{OTLP_ENDPOINT}={endpoint}: no span export: {e}"))
         .ok()?;
     let mut resource = opentelemetry_sdk::Resource::builder();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+    if std::env::var_os(names::OTEL_SERVICE_NAME).is_none() {
         resource = resource.with_service_name(service);
     }
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()

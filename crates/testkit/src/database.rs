@@ -2,6 +2,7 @@
 //! the server at `TEST_MYSQL_URL`, dropped again when the test passes.
 
 use b2b_platform::Db;
+use b2b_platform::config::names;
 use b2b_platform::db::DbOptions;
 use sqlx::Connection;
 
@@ -24,7 +25,7 @@ pub struct TestDb {
 
 /// The server URL for MariaDB tests (`TEST_MYSQL_URL`), or `None` when not configured.
 pub fn mysql_url() -> Option<String> {
-    std::env::var("TEST_MYSQL_URL")
+    std::env::var(names::TEST_MYSQL_URL)
         .ok()
         .filter(|u| !u.is_empty())
 }

@@ -1,5 +1,6 @@
 //! The OpenAPI drift guard each service runs: served = generated = committed.
 
+use b2b_platform::config::names;
 use serde_json::Value;
 
 /// Asserts that the document `service` serves is the one its code generates, and that
@@ -10,7 +11,7 @@ pub fn assert_openapi_current(service: &str, served: &Value, generated: &Value) 
         "{}/../../openapi/{service}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+    if std::env::var(names::UPDATE_OPENAPI).is_ok_and(|v| v == "1") {
         let text = serde_json::to_string_pretty(generated).unwrap() + "\n";
         std::fs::write(&committed, text).expect("write the committed document");
         return;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::{JWT_SECRET, SERVICE_TOKEN};
+use b2b_platform::config::names;
 
 /// Runs `bin` (a path from `env!("CARGO_BIN_EXE_…")`) in an empty directory with a clean
 /// environment — valid secrets, a fresh SQLite file, a free port — plus `env`, and waits for it
@@ -16,11 +17,11 @@ pub fn start_up(bin: &str, env: &[(&str, &str)]) -> Run {
         .to_string();
     let url = format!("sqlite://{}/b2b.db", dir.path().display());
     let mut all = vec![
-        ("JWT_SECRET", JWT_SECRET),
-        ("SERVICE_TOKEN", SERVICE_TOKEN),
-        ("DATABASE_URL", url.as_str()),
-        ("PORT", port.as_str()),
-        ("LOG_FORMAT", "json"),
+        (names::JWT_SECRET, JWT_SECRET),
+        (names::SERVICE_TOKEN, SERVICE_TOKEN),
+        (names::DATABASE_URL, url.as_str()),
+        (names::PORT, port.as_str()),
+        (names::LOG_FORMAT, "json"),
     ];
     all.extend_from_slice(env);
     run_for(bin, dir.path(), &[], &all, "", Duration::from_secs(20))
@@ -150,13 +151,13 @@ pub fn assert_help_is_offline(bin: &str, runs: &[&[&str]]) {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/b2b.db", dir.path().display());
         let env = [
-            ("PORT", port.as_str()),
-            ("CUSTOMERS_PORT", port.as_str()),
-            ("ORDERS_PORT", port.as_str()),
-            ("ORCHESTRATOR_PORT", port.as_str()),
-            ("DATABASE_URL", url.as_str()),
-            ("JWT_SECRET", JWT_SECRET),
-            ("SERVICE_TOKEN", SERVICE_TOKEN),
+            (names::PORT, port.as_str()),
+            (names::CUSTOMERS_PORT, port.as_str()),
+            (names::ORDERS_PORT, port.as_str()),
+            (names::ORCHESTRATOR_PORT, port.as_str()),
+            (names::DATABASE_URL, url.as_str()),
+            (names::JWT_SECRET, JWT_SECRET),
+            (names::SERVICE_TOKEN, SERVICE_TOKEN),
         ];
         let out = run_cli(bin, dir.path(), args, &env, "");
         let what = format!("{bin} {args:?}: {out:?}");

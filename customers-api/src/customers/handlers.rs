@@ -6,20 +6,24 @@ use axum::http::StatusCode;
 use b2b_domain::customer::{Customer, CustomerInput};
 use b2b_domain::page::Page;
 use b2b_platform::extract::{QueryParams, check};
-use b2b_platform::{ApiError, Id, JsonBody, Operator, Problem, Result, Service};
+use b2b_platform::{ApiError, ErrorCode, Id, JsonBody, Operator, Problem, Result, Service};
 
 use super::repo::{self, WriteError};
 use crate::AppState;
 
 fn not_found(id: i64) -> ApiError {
-    ApiError::not_found("CUSTOMER_NOT_FOUND", format!("customer {id} not found"))
+    ApiError::not_found(
+        ErrorCode::CustomerNotFound,
+        format!("customer {id} not found"),
+    )
 }
 
 fn write_error(e: WriteError) -> ApiError {
     match e {
-        WriteError::EmailTaken => {
-            ApiError::conflict("EMAIL_TAKEN", "a customer with this e-mail already exists")
-        }
+        WriteError::EmailTaken => ApiError::conflict(
+            ErrorCode::EmailTaken,
+            "a customer with this e-mail already exists",
+        ),
         WriteError::NotFound(id) => not_found(id),
         WriteError::Db(e) => e.into(),
     }
@@ -68,7 +72,7 @@ pub async fn list(
 #[utoipa::path(get, operation_id = "get_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Result<Json<Customer>> {
     repo::get(&state.db, id)
@@ -81,7 +85,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
 #[utoipa::path(put, operation_id = "replace_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     request_body = CustomerInput, security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)"),
               (status = 409, body = Problem, content_type = "application/problem+json", description = "E-mail taken (`EMAIL_TAKEN`)")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn replace(
@@ -100,7 +104,7 @@ pub async fn replace(
 #[utoipa::path(delete, operation_id = "delete_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = [])),
     responses((status = 204, description = "Deleted"),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> Result<StatusCode> {
     if repo::soft_delete(&state.db, id, state.clock.now()).await? {
@@ -118,7 +122,7 @@ pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> R
            ("include_deleted" = Option<bool>, Query, description = "`true`: find a soft-deleted customer too")),
     security(("service_token" = [])),
     responses((status = 200, body = Customer),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (without `include_deleted=true`)")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted without `include_deleted=true` (`CUSTOMER_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(customer_id = id))]
 pub async fn internal_get(
     State(state): State<AppState>,

@@ -175,7 +175,11 @@ mod tests {
     #[test]
     fn bad_lists_are_refused_with_the_setting_named() {
         let e = TrustedProxies::parse("10.0.0.0/8, nonsense").unwrap_err();
-        assert!(e.to_string().contains("TRUSTED_PROXIES"), "{e}");
+        assert!(
+            e.to_string()
+                .contains(b2b_platform::config::names::TRUSTED_PROXIES),
+            "{e}"
+        );
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
     }
 }

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use b2b_domain::order::OrderStatus;
-use b2b_platform::ApiError;
 use b2b_platform::db::DbFailure;
+use b2b_platform::{ApiError, ErrorCode};
 
 use crate::customers_client::CustomerError;
 
@@ -78,29 +78,39 @@ impl From<OrderError> for ApiError {
             retry_after,
         };
         match e {
-            OrderError::CustomerNotFound(_) => ApiError::not_found("CUSTOMER_NOT_FOUND", detail),
+            OrderError::CustomerNotFound(_) => {
+                ApiError::not_found(ErrorCode::CustomerNotFound, detail)
+            }
             OrderError::CustomersUnavailable => ApiError::Unavailable(detail),
-            OrderError::ProductsNotFound(ids) => {
-                refused(StatusCode::NOT_FOUND, "PRODUCT_NOT_FOUND", Some(ids), None)
-            }
-            OrderError::InsufficientStock(ids) => {
-                refused(StatusCode::CONFLICT, "INSUFFICIENT_STOCK", Some(ids), None)
-            }
+            OrderError::ProductsNotFound(ids) => refused(
+                StatusCode::NOT_FOUND,
+                ErrorCode::ProductNotFound,
+                Some(ids),
+                None,
+            ),
+            OrderError::InsufficientStock(ids) => refused(
+                StatusCode::CONFLICT,
+                ErrorCode::InsufficientStock,
+                Some(ids),
+                None,
+            ),
             OrderError::TotalTooLarge => ApiError::field("items", &detail),
-            OrderError::NotFound(_) => ApiError::not_found("ORDER_NOT_FOUND", detail),
-            OrderError::NotConfirmable(_) => ApiError::conflict("ORDER_NOT_CONFIRMABLE", detail),
-            OrderError::NotCreated { .. } => ApiError::conflict("ORDER_NOT_CREATED", detail),
+            OrderError::NotFound(_) => ApiError::not_found(ErrorCode::OrderNotFound, detail),
+            OrderError::NotConfirmable(_) => {
+                ApiError::conflict(ErrorCode::OrderNotConfirmable, detail)
+            }
+            OrderError::NotCreated { .. } => ApiError::conflict(ErrorCode::OrderNotCreated, detail),
             OrderError::WindowClosed { .. } => {
-                ApiError::conflict("CANCELLATION_WINDOW_CLOSED", detail)
+                ApiError::conflict(ErrorCode::CancellationWindowClosed, detail)
             }
             OrderError::KeyInFlight => refused(
                 StatusCode::CONFLICT,
-                "IDEMPOTENCY_KEY_IN_FLIGHT",
+                ErrorCode::IdempotencyKeyInFlight,
                 None,
                 Some(1),
             ),
             OrderError::KeyReused => ApiError::Unprocessable {
-                code: "IDEMPOTENCY_KEY_REUSED",
+                code: ErrorCode::IdempotencyKeyReused,
                 detail,
             },
             OrderError::Db(e) => e.into(),

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use b2b_domain::headers::{IDEMPOTENCY_KEY, X_IDEMPOTENCY_KEY};
 use b2b_domain::order::{NewOrder, Order, OrderStatus};
 use b2b_domain::page::Page;
 use b2b_platform::extract::{QueryParams, check};
@@ -21,7 +22,7 @@ use crate::idempotency::{CONFIRM_SCOPE, CREATE_SCOPE, Claim, Written, key_header
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 201, body = Order, description = "Created (or replayed, with `Idempotent-Replayed: true`)"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "`CUSTOMER_NOT_FOUND` or `PRODUCT_NOT_FOUND` (with `product_ids`)"),
-              (status = 409, body = Problem, content_type = "application/problem+json", description = "`INSUFFICIENT_STOCK` (with `product_ids`), or the key is in flight (`Retry-After`)"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "`INSUFFICIENT_STOCK` (with `product_ids`), or the key is in flight (`IDEMPOTENCY_KEY_IN_FLIGHT`, with `Retry-After`)"),
               (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
@@ -33,7 +34,7 @@ pub async fn create(
 ) -> Result<Written> {
     // The fingerprint is of what the request means: the lines are a set, so their order in the
     // body does not make it another request.
-    let claim = key_header(&headers, "idempotency-key")?.map(|key| {
+    let claim = key_header(&headers, IDEMPOTENCY_KEY)?.map(|key| {
         let request = serde_json::to_vec(&req.canonical()).unwrap_or_default();
         Claim::new(CREATE_SCOPE, key, &request)
     });
@@ -46,7 +47,7 @@ pub async fn create(
 #[utoipa::path(get, operation_id = "get_order", path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn get(State(state): State<AppState>, _: Caller, Id(id): Id) -> Result<Json<Order>> {
     repo::get(&state.db, id)
@@ -99,8 +100,8 @@ pub async fn list(
            ("X-Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required; 1-255 characters from '!' to '~'")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order, description = "Confirmed (or replayed, with `Idempotent-Replayed: true`)"),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
-              (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is canceled (`ORDER_NOT_CONFIRMABLE`), or the key is in flight (`Retry-After`)"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)"),
+              (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is canceled (`ORDER_NOT_CONFIRMABLE`), or the key is in flight (`IDEMPOTENCY_KEY_IN_FLIGHT`, with `Retry-After`)"),
               (status = 422, body = Problem, content_type = "application/problem+json", description = "The key was used with another request (`IDEMPOTENCY_KEY_REUSED`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn confirm(
@@ -109,8 +110,8 @@ pub async fn confirm(
     Id(id): Id,
     headers: HeaderMap,
 ) -> Result<Written> {
-    let key = key_header(&headers, "x-idempotency-key")?
-        .ok_or_else(|| ApiError::field("x-idempotency-key", "is required"))?;
+    let key = key_header(&headers, X_IDEMPOTENCY_KEY)?
+        .ok_or_else(|| ApiError::field(X_IDEMPOTENCY_KEY, "is required"))?;
     // A key that already took effect is replayed before the order's row is touched (the key is
     // claimed first), so a retry never waits on a lock someone else holds on it.
     let claim = Claim::new(CONFIRM_SCOPE, key, format!("order:{id}").as_bytes());
@@ -125,7 +126,7 @@ pub async fn confirm(
            ("if_status" = Option<String>, Query, pattern = "^CREATED$", description = "`CREATED`: cancel only an order not yet confirmed")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)"),
               (status = 409, body = Problem, content_type = "application/problem+json", description = "Confirmed longer ago than the window (`CANCELLATION_WINDOW_CLOSED`), or not `CREATED` with `if_status=CREATED` (`ORDER_NOT_CREATED`)")))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn cancel(

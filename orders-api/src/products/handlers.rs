@@ -7,7 +7,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use b2b_domain::page::Page;
 use b2b_domain::product::{NewProduct, Product, ProductPatch};
 use b2b_platform::extract::{QueryParams, check};
-use b2b_platform::{ApiError, Id, JsonBody, Operator, Problem, Result};
+use b2b_platform::{ApiError, ErrorCode, Id, JsonBody, Operator, Problem, Result};
 
 use super::etag::{IfMatch, etag};
 use super::repo::{self, Patched, Versioned, WriteError};
@@ -21,7 +21,10 @@ fn tagged(v: Versioned) -> Tagged {
 }
 
 fn not_found(id: i64) -> ApiError {
-    ApiError::not_found("PRODUCT_NOT_FOUND", format!("product {id} not found"))
+    ApiError::not_found(
+        ErrorCode::ProductNotFound,
+        format!("product {id} not found"),
+    )
 }
 
 /// Create a product.
@@ -41,7 +44,7 @@ pub async fn create(
             Ok((StatusCode::CREATED, tagged(p)))
         }
         Err(WriteError::SkuTaken) => Err(ApiError::conflict(
-            "SKU_TAKEN",
+            ErrorCode::SkuTaken,
             "a product with this sku already exists",
         )),
         Err(WriteError::Db(e)) => Err(e.into()),
@@ -73,7 +76,7 @@ pub async fn list(
     security(("operator_jwt" = [])),
     responses((status = 200, body = Product,
                headers(("ETag" = String, description = "The product's version, a strong entity tag such as `\"3\"`; it changes with every write, an order's included"))),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product")))]
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product (`PRODUCT_NOT_FOUND`)")))]
 #[tracing::instrument(skip_all, fields(product_id = id))]
 pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Result<Tagged> {
     repo::get(&state.db, id)
@@ -94,7 +97,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
     responses((status = 200, body = Product,
                headers(("ETag" = String, description = "The product's new version"))),
               (status = 400, body = Problem, content_type = "application/problem+json", description = "Malformed JSON, invalid fields or a malformed `If-Match` (every failing field is listed in `errors`; the header as `if-match`)"),
-              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product"),
+              (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product (`PRODUCT_NOT_FOUND`)"),
               (status = 412, body = Problem, content_type = "application/problem+json", description = "The product changed since the `If-Match` version (`PRECONDITION_FAILED`); nothing was written")))]
 #[tracing::instrument(skip_all, fields(product_id = id))]
 pub async fn patch(
