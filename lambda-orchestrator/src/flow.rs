@@ -1,11 +1,6 @@
 //! The orchestration: look the customer up, create the order, confirm it, answer; cancel the
-//! order when it was created but cannot be confirmed.
-//!
-//! The request's `idempotency_key` is sent as the create's `Idempotency-Key` and the confirm's
-//! `X-Idempotency-Key` (orders-api scopes keys by operation), so a repeated call replays the
-//! same order instead of making another, whatever happened to the first. The customer is looked
-//! up deleted or not: orders-api refuses a deleted customer for a new key, but a key that
-//! already made an order replays it, and the answer names the customer it was made for.
+//! order when it was created but cannot be confirmed. The `idempotency_key` goes on both the
+//! create and the confirm, so a repeated call replays the same order (docs/design.md).
 
 use std::time::Duration;
 

@@ -211,6 +211,3 @@ impl<'a> Fields<'a> {
 pub fn is_valid_idempotency_key(key: &str) -> bool {
     (1..=255).contains(&key.len()) && key.bytes().all(|b| (b'!'..=b'~').contains(&b))
 }
-
-#[cfg(test)]
-mod tests;

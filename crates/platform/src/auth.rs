@@ -189,6 +189,3 @@ impl Auth {
         self.verify(token, now).map(|c| Principal::Operator(c.sub))
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -98,6 +98,3 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
             .ok_or_else(|| ApiError::field("id", "must be a positive integer"))
     }
 }
-
-#[cfg(test)]
-mod tests;

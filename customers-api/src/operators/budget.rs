@@ -1,16 +1,6 @@
-//! Log-in budgets shared by every replica: attempts are counted in fixed one-minute windows in
-//! the database all replicas use (`login_attempts`), with one atomic upsert per count, so N
-//! replicas allow what one does and round-robin changes nothing.
-//!
-//! Three budgets, each per minute (`n` = `LOGIN_ATTEMPTS_PER_MINUTE`):
-//! - `n` attempts per e-mail *and* client address: a guesser is slowed down, the operator at
-//!   another address is not;
-//! - `10 n` attempts per client address, whatever the e-mails;
-//! - `10 n` failures per e-mail across all addresses: stops a guessing run spread over many
-//!   addresses; one client can add at most `n` of them a minute, so locking an operator out
-//!   takes ten addresses (ten /64s for IPv6) working together, and only for the minute.
-//!
-//! A bucket is the SHA-256 of what it counts: no e-mail or address is stored in clear.
+//! Log-in budgets shared by every replica: counted in one-minute windows in `login_attempts`,
+//! one atomic upsert per count, buckets hashed (the three budgets and why: docs/design.md,
+//! "Log-in protection across replicas").
 
 use b2b_platform::db::dialect;
 use b2b_platform::{Db, args};

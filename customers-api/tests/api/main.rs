@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod cli;
+mod client_addr;
 mod customers;
 mod helpers;
 mod identity;

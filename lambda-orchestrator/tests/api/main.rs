@@ -2,6 +2,7 @@
 //! customers-api and orders-api on port 0, through HTTP and through Lambda events.
 
 mod cli;
+mod envelope;
 mod faults;
 mod flow;
 mod helpers;

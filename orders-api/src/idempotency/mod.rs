@@ -1,17 +1,6 @@
-//! Idempotency keys: a request with a key takes effect once; its outcome is stored with a
-//! fingerprint of the request, in the same transaction as its effect, and replayed to every
-//! later request with the same key.
-//!
-//! The key is claimed first: the effect's transaction starts by inserting the key's row
-//! (unique on scope and key) and ends by writing the outcome into it, all or nothing. So
-//! - a key that already took effect fails that first insert at once and its outcome is replayed,
-//!   whatever changed since (a customer deleted, stock gone) and before any row another
-//!   transaction holds is touched;
-//! - a concurrent request with the same key waits on the first one's uncommitted row, then
-//!   replays its outcome — or, after the lock time-out, gets 409 with `Retry-After`; a create
-//!   checks its customer only once it holds the key, so a retry never answers 404 beside a
-//!   first request that is making the order;
-//! - a request that fails rolls back and leaves no key behind.
+//! Idempotency keys: a request with a key takes effect once; the key is claimed first, in the
+//! effect's own transaction, and its outcome stored there and replayed to every later request
+//! with the key (the races this settles: docs/design.md, "Idempotency").
 
 mod repo;
 

@@ -41,26 +41,3 @@ pub fn parse_duration_secs(s: &str) -> Option<i64> {
     };
     n.checked_mul(mult).filter(|v| *v > 0)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration_secs("1h"), Some(3600));
-        assert_eq!(parse_duration_secs("90"), Some(90));
-        assert_eq!(parse_duration_secs("15m"), Some(900));
-        assert_eq!(parse_duration_secs("0"), None);
-        assert_eq!(parse_duration_secs("1y"), None);
-        assert_eq!(parse_duration_secs("h"), None);
-    }
-
-    #[test]
-    fn ranges_print_in_the_largest_exact_unit() {
-        assert_eq!(human_secs(90), "90s");
-        assert_eq!(human_secs(900), "15m");
-        assert_eq!(human_secs(7200), "2h");
-        assert_eq!(human_secs(86_400), "1d");
-    }
-}

@@ -1,7 +1,8 @@
 //! Tokens and service tokens: issue, verify, forgeries, rotation, key ids.
 
-use super::*;
-use jsonwebtoken::{EncodingKey, Header, encode};
+use b2b_platform::ApiError;
+use b2b_platform::auth::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 
 const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 const SERVICE: &str = "test-service-token-0123456789abcdef";

@@ -1,6 +1,6 @@
 //! Every failing field listed; missing, null, wrong types, fractions; idempotency keys.
 
-use super::*;
+use b2b_domain::validation::*;
 use serde_json::json;
 
 struct Sample {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::*;
+use b2b_platform::extract::*;
 
 #[test]
 fn cursors_round_trip_and_reject_garbage() {
