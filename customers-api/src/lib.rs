@@ -8,10 +8,9 @@ pub mod operators;
 use std::num::NonZeroU32;
 use std::ops::RangeInclusive;
 
-use axum::Router;
 use axum::extract::FromRef;
 use b2b_platform::cli::Setting;
-use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -151,11 +150,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            metrics: Metrics::new(
-                "customers-api",
-                config.metrics_token.as_deref(),
-                Some(db.clone()),
-            ),
+            metrics: SURFACE.metrics(config.metrics_token.as_deref(), Some(db.clone())),
             db,
             auth: Auth::new(
                 &config.jwt_secret,
@@ -193,28 +188,4 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::handlers::internal_get))
 }
 
-/// Problems, the database-down 503 among them, on every route.
-const ERRORS: docs::ErrorDocs = docs::ErrorDocs::Problems {
-    uses_database: true,
-};
-
-/// The OpenAPI document of this service.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(router(), ERRORS)
-}
-
-/// The service's whole HTTP surface.
-pub fn app(state: AppState) -> Router {
-    docs::app(router(), state, ERRORS, "customers-api")
-}
-
-/// Connects, applies migrations and serves until Ctrl-C or SIGTERM.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    let db = server::open(&config.database_url).await?;
-    let state = AppState::new(db.clone(), &config)?;
-    tokio::spawn(operators::budget::purge_periodically(
-        db.clone(),
-        state.clock.clone(),
-    ));
-    server::run("customers-api", config.port, db, app(state)).await
-}
+b2b_platform::surface!(api "customers-api", router, purge = operators::budget::purge_periodically);

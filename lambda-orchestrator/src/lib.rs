@@ -11,8 +11,8 @@ pub mod retry;
 mod settings;
 pub mod upstream;
 
+use axum::Json;
 use axum::extract::FromRef;
-use axum::{Json, Router};
 use b2b_platform::server::Health;
 use b2b_platform::{Auth, Metrics, config, openapi as docs, server};
 use utoipa::OpenApi;
@@ -37,7 +37,7 @@ impl AppState {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
-            metrics: Metrics::new("lambda-orchestrator", config.metrics_token.as_deref(), None),
+            metrics: SURFACE.metrics(config.metrics_token.as_deref(), None),
             emf: config.metrics_emf,
             upstream: Upstream::new(
                 &config.customers_api_base,
@@ -63,23 +63,12 @@ fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(handler::create_and_confirm_order))
 }
 
-/// The OpenAPI document of the orchestrator.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(
-        router(),
-        docs::ErrorDocs::OwnEnvelope(envelope::ERROR_BODIES),
-    )
-}
-
-/// The service's whole HTTP surface.
-pub fn app(state: AppState) -> Router {
-    docs::app(
-        router(),
-        state,
-        docs::ErrorDocs::OwnEnvelope(envelope::ERROR_BODIES),
-        "lambda-orchestrator",
-    )
-}
+// Its own error envelope on every route.
+b2b_platform::surface!(
+    "lambda-orchestrator",
+    router,
+    docs::ErrorDocs::OwnEnvelope(envelope::ERROR_BODIES)
+);
 
 /// Health of the orchestrator itself (it keeps no database).
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = Health)))]

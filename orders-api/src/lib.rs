@@ -11,10 +11,9 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use axum::extract::FromRef;
 use b2b_platform::cli::Setting;
-use b2b_platform::{Auth, Clock, Db, Metrics, config, openapi as docs, server};
+use b2b_platform::{Auth, Clock, Db, Metrics, config, server};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -147,11 +146,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
-            metrics: Metrics::new(
-                "orders-api",
-                config.metrics_token.as_deref(),
-                Some(db.clone()),
-            ),
+            metrics: SURFACE.metrics(config.metrics_token.as_deref(), Some(db.clone())),
             db,
             auth: Auth::new(&config.jwt_secret, &config.service_token, 3600)?,
             clock: Clock::system(),
@@ -173,7 +168,7 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "B2B Orders — Orders API", description = "Products with stock, orders, idempotent confirmation, cancellation."),
-    components(schemas(b2b_platform::Problem, b2b_domain::FieldError)),
+    components(schemas(b2b_platform::Problem, b2b_domain::FieldError, b2b_domain::order::NewOrderLine)),
     tags((name = "products", description = "The catalogue and its stock (operator token)"),
          (name = "orders", description = "Orders (operator token or service token)"), (name = "health"))
 )]
@@ -194,29 +189,4 @@ fn router() -> OpenApiRouter<AppState> {
     router
 }
 
-/// Problems, the database-down 503 among them, on every route.
-const ERRORS: docs::ErrorDocs = docs::ErrorDocs::Problems {
-    uses_database: true,
-};
-
-/// The OpenAPI document of this service.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    docs::document(router(), ERRORS)
-}
-
-/// The service's whole HTTP surface.
-pub fn app(state: AppState) -> Router {
-    docs::app(router(), state, ERRORS, "orders-api")
-}
-
-/// Connects, applies migrations, purges expired idempotency keys in the background, and serves
-/// until Ctrl-C or SIGTERM.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    let db = server::open(&config.database_url).await?;
-    let state = AppState::new(db.clone(), &config)?;
-    tokio::spawn(idempotency::purge_periodically(
-        db.clone(),
-        state.clock.clone(),
-    ));
-    server::run("orders-api", config.port, db, app(state)).await
-}
+b2b_platform::surface!(api "orders-api", router, purge = idempotency::purge_periodically);

@@ -4,16 +4,30 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson, Text};
+use std::ops::RangeInclusive;
+
+use crate::validation::{Fields, FromJson, Text, chars_schema};
 
 /// A customer's name.
 pub const NAME: Text = Text { min: 1, max: 255 };
 /// The e-mail address an operator logs in with.
 pub const LOGIN: Text = Text { min: 1, max: 255 };
 
+/// A customer's e-mail address (trimmed).
+pub const EMAIL: Text = Text { min: 1, max: 255 };
+/// Most characters of a phone number.
+pub const PHONE_MAX: usize = 50;
+/// An operator's password, in characters, exactly as sent.
+pub const PASSWORD: RangeInclusive<usize> = 1..=1024;
+
 crate::schemas! {
     name_schema = NAME.schema(true, Some("ACME Corp"));
     login_schema = LOGIN.schema(false, Some("admin@b2b.local"));
+    email_schema = chars_schema(EMAIL.min..=EMAIL.max, false, Some("email"), "ops@acme.com").build();
+    phone_schema = chars_schema(0..=PHONE_MAX, true, None, "+1-555-0100").build();
+    password_schema = chars_schema(PASSWORD, false, None, "admin123")
+        .description(Some("Checked exactly as sent: nothing is trimmed."))
+        .build();
 }
 
 /// A customer of the B2B business.
@@ -37,17 +51,17 @@ pub struct Customer {
 pub struct CustomerInput {
     #[schema(schema_with = name_schema)]
     pub name: String,
-    #[schema(max_length = 255, format = "email", example = "ops@acme.com")]
+    #[schema(schema_with = email_schema)]
     pub email: String,
-    #[schema(max_length = 50, example = "+1-555-0100")]
+    #[schema(schema_with = phone_schema)]
     pub phone: Option<String>,
 }
 
 impl FromJson for CustomerInput {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         let name = f.string("name", NAME);
-        let email = f.email("email");
-        let phone = f.opt_string("phone", 50);
+        let email = f.email("email", EMAIL);
+        let phone = f.opt_string("phone", PHONE_MAX);
         Some(Self {
             name: name?,
             email: email?,
@@ -62,8 +76,7 @@ impl FromJson for CustomerInput {
 pub struct LoginRequest {
     #[schema(schema_with = login_schema)]
     pub email: String,
-    /// Checked exactly as sent: nothing is trimmed.
-    #[schema(min_length = 1, max_length = 1024, example = "admin123")]
+    #[schema(schema_with = password_schema)]
     pub password: String,
 }
 
@@ -72,8 +85,12 @@ impl FromJson for LoginRequest {
         let email = f.string("email", LOGIN);
         let password = f.exact_string(
             "password",
-            |p| (1..=1024).contains(&p.chars().count()),
-            "must be between 1 and 1024 characters",
+            |p| PASSWORD.contains(&p.chars().count()),
+            &format!(
+                "must be between {} and {} characters",
+                PASSWORD.start(),
+                PASSWORD.end()
+            ),
         );
         Some(Self {
             email: email?,

@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::validation::{Fields, FromJson, int_schema};
+use crate::validation::{Fields, FromJson, array_schema, int_schema};
 
-/// Most lines in one order, and the range of one line's quantity.
-pub const MAX_LINES: usize = 100;
+/// How many lines one order has, and the range of one line's quantity.
+pub const LINES: RangeInclusive<usize> = 1..=100;
 pub const QTY: RangeInclusive<i64> = 1..=10_000;
 /// Ids a request may name.
 pub const ID: RangeInclusive<i64> = 1..=i64::MAX;
@@ -18,6 +18,14 @@ crate::schemas! {
     product_id_schema = int_schema(ID, Some(2));
     qty_schema = int_schema(QTY, Some(3));
     customer_id_schema = int_schema(ID, Some(1));
+}
+
+fn lines_schema() -> utoipa::openapi::Array {
+    array_schema(
+        "NewOrderLine",
+        LINES,
+        "1–100 lines, each product at most once.",
+    )
 }
 
 /// Where an order is in its life.
@@ -150,8 +158,7 @@ pub struct NewOrderLine {
 pub struct NewOrder {
     #[schema(schema_with = customer_id_schema)]
     pub customer_id: i64,
-    /// 1–100 lines, each product at most once.
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(schema_with = lines_schema)]
     pub items: Vec<NewOrderLine>,
 }
 
@@ -180,7 +187,7 @@ impl NewOrderLine {
 
 /// Reads `items` of an order request: 1–100 lines, each product at most once.
 pub fn read_lines(f: &mut Fields<'_>) -> Option<Vec<NewOrderLine>> {
-    let items = f.array("items", 1..=MAX_LINES, NewOrderLine::from_fields)?;
+    let items = f.array("items", LINES, NewOrderLine::from_fields)?;
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     let mut ok = true;
     for (i, line) in items.iter().enumerate() {

@@ -7,7 +7,7 @@
 mod schema;
 mod text;
 
-pub use schema::{NOT_BLANK, int_schema};
+pub use schema::{NOT_BLANK, array_schema, chars_schema, int_schema};
 pub use text::Text;
 
 use std::ops::RangeInclusive;

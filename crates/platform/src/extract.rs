@@ -10,6 +10,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use b2b_domain::{FieldError, FromJson};
 use serde_json::Value;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
 use crate::error::ApiError;
 
@@ -81,9 +84,26 @@ impl<S: Send + Sync, T: FromJson> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A positive integer id from the path's last parameter.
+/// A positive integer id from the path's last parameter; `params(Id)` documents it as `id`.
 #[derive(Debug, Clone, Copy)]
 pub struct Id(pub i64);
+
+impl utoipa::IntoParams for Id {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let positive = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1));
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .schema(Some(positive))
+                .build(),
+        ]
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;

@@ -114,6 +114,13 @@ pub enum ErrorDocs {
     OwnEnvelope(crate::error_docs::ErrorBodies),
 }
 
+impl ErrorDocs {
+    /// What the two APIs document: problem answers, the database-down 503 among them.
+    pub const PROBLEMS_WITH_DATABASE: Self = Self::Problems {
+        uses_database: true,
+    };
+}
+
 /// A service's finished OpenAPI document: its routes' docs plus the shared security schemes and
 /// error responses.
 pub fn document<S: Clone + Send + Sync + 'static>(
@@ -133,27 +140,98 @@ pub fn document<S: Clone + Send + Sync + 'static>(
     api
 }
 
-/// A service's whole HTTP surface: its routes over `state`, `/openapi.json` and Swagger UI at
-/// `/docs`, `/metrics` from the state's registry, and the shared layers of
-/// [`crate::server::finish`], all inside the metrics layer.
-pub fn app<S: Clone + Send + Sync + 'static>(
-    router: utoipa_axum::router::OpenApiRouter<S>,
-    state: S,
-    errors: ErrorDocs,
-    service: &'static str,
-) -> axum::Router
+/// Declares a service's [`Surface`] as `SURFACE`, and its `openapi()` and `app(state)` from it,
+/// in its `lib.rs`, where `router` builds its routes over its `AppState`:
+/// - `surface!("lambda-orchestrator", router, errors)`: a service without a database;
+/// - `surface!(api "orders-api", router, purge = idempotency::purge_periodically)`: an API with
+///   problem answers and a database, and its `run(config)`: connect, migrate, build the
+///   `AppState`, `purge(db, clock)` in the background, serve until Ctrl-C or SIGTERM.
+#[macro_export]
+macro_rules! surface {
+    ($service:literal, $router:path, $errors:expr) => {
+        /// What this service serves and documents.
+        pub const SURFACE: $crate::openapi::Surface<AppState> = $crate::openapi::Surface {
+            service: $service,
+            router: $router,
+            errors: $errors,
+        };
+
+        /// The OpenAPI document of this service.
+        pub fn openapi() -> utoipa::openapi::OpenApi {
+            SURFACE.openapi()
+        }
+
+        /// The service's whole HTTP surface.
+        pub fn app(state: AppState) -> axum::Router {
+            SURFACE.app(state)
+        }
+    };
+    (api $service:literal, $router:path, purge = $purge:path) => {
+        $crate::surface!(
+            $service,
+            $router,
+            $crate::openapi::ErrorDocs::PROBLEMS_WITH_DATABASE
+        );
+
+        /// Connects, applies migrations, purges what has expired in the background, and serves
+        /// until Ctrl-C or SIGTERM.
+        pub async fn run(config: Config) -> anyhow::Result<()> {
+            let db = $crate::server::open(&config.database_url).await?;
+            let state = AppState::new(db.clone(), &config)?;
+            let purge = $purge(db.clone(), state.clock.clone());
+            SURFACE.serve(config.port, db, state, purge).await
+        }
+    };
+}
+
+/// What a service serves and documents: its name (in logs and metrics), its routes, and the
+/// errors documented on all of them. Each service has one, and its `openapi()` and `app()` are
+/// this surface's.
+pub struct Surface<S> {
+    pub service: &'static str,
+    pub router: fn() -> utoipa_axum::router::OpenApiRouter<S>,
+    pub errors: ErrorDocs,
+}
+
+impl<S: Clone + Send + Sync + 'static> Surface<S>
 where
     Metrics: FromRef<S>,
 {
-    let metrics = Metrics::from_ref(&state);
-    let (routes, _) = router.clone().split_for_parts();
-    let api = document(router, errors);
-    let routes = routes
-        .with_state(state)
-        .merge(swagger_ui(api))
-        .merge(metrics.routes());
-    crate::server::finish(routes, service).layer(axum::middleware::from_fn_with_state(
-        metrics,
-        crate::metrics::track,
-    ))
+    /// The service's metrics registry, labelled with its name (with `db`, its pool too).
+    pub fn metrics(&self, token: Option<&str>, db: Option<crate::Db>) -> Metrics {
+        Metrics::new(self.service, token, db)
+    }
+
+    /// The service's finished OpenAPI document.
+    pub fn openapi(&self) -> OpenApi {
+        document((self.router)(), self.errors)
+    }
+
+    /// The service's whole HTTP surface: its routes over `state`, `/openapi.json` and Swagger UI
+    /// at `/docs`, `/metrics` from the state's registry, and the shared layers of
+    /// [`crate::server::finish`], all inside the metrics layer.
+    pub fn app(&self, state: S) -> axum::Router {
+        let metrics = Metrics::from_ref(&state);
+        let (routes, _) = (self.router)().split_for_parts();
+        let routes = routes
+            .with_state(state)
+            .merge(swagger_ui(self.openapi()))
+            .merge(metrics.routes());
+        crate::server::finish(routes, self.service).layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
+    }
+
+    /// Runs `background` beside the service on `PORT`, until Ctrl-C or SIGTERM; then closes `db`.
+    pub async fn serve(
+        &self,
+        port: u16,
+        db: crate::Db,
+        state: S,
+        background: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tokio::spawn(background);
+        crate::server::run(self.service, port, db, self.app(state)).await
+    }
 }

@@ -69,7 +69,7 @@ pub async fn list(
 }
 
 /// Get a customer.
-#[utoipa::path(get, operation_id = "get_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_customer", path = "/customers/{id}", tag = "customers", params(Id),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)")))]
@@ -82,7 +82,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
 }
 
 /// Replace a customer (a missing `phone` becomes null).
-#[utoipa::path(put, operation_id = "replace_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(put, operation_id = "replace_customer", path = "/customers/{id}", tag = "customers", params(Id),
     request_body = CustomerInput, security(("operator_jwt" = [])),
     responses((status = 200, body = Customer),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)"),
@@ -101,7 +101,7 @@ pub async fn replace(
 }
 
 /// Delete a customer (soft: it disappears from the API and its e-mail can be used again).
-#[utoipa::path(delete, operation_id = "delete_customer", path = "/customers/{id}", tag = "customers", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(delete, operation_id = "delete_customer", path = "/customers/{id}", tag = "customers", params(Id),
     security(("operator_jwt" = [])),
     responses((status = 204, description = "Deleted"),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such customer, or deleted (`CUSTOMER_NOT_FOUND`)")))]
@@ -118,7 +118,7 @@ pub async fn delete(State(state): State<AppState>, _: Operator, Id(id): Id) -> R
 /// Look a customer up for another service. With `include_deleted=true` a soft-deleted customer
 /// is found too: the orchestrator answers a replayed call with the customer its order was for.
 #[utoipa::path(get, operation_id = "get_internal_customer", path = "/internal/customers/{id}", tag = "internal",
-    params(("id" = i64, Path, minimum = 1),
+    params(Id,
            ("include_deleted" = Option<bool>, Query, description = "`true`: find a soft-deleted customer too")),
     security(("service_token" = [])),
     responses((status = 200, body = Customer),

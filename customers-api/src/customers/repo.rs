@@ -3,9 +3,9 @@
 
 use b2b_domain::customer::{Customer, CustomerInput};
 use b2b_domain::identity;
-use b2b_platform::db::Query;
 use b2b_platform::db::dialect::contains_any;
 use b2b_platform::db::is_unique_violation;
+use b2b_platform::db::{Arg, Query};
 use b2b_platform::extract::PageRequest;
 use b2b_platform::{Db, args};
 use chrono::{DateTime, Utc};
@@ -58,21 +58,29 @@ fn classify(e: sqlx::Error) -> WriteError {
     }
 }
 
+/// The arguments of a write: the customer's fields, its e-mail's identity key, the time, and
+/// `last` (the creation time of an insert, the id of a replace).
+fn written(input: &CustomerInput, now: DateTime<Utc>, last: Arg) -> [Arg; 6] {
+    args![
+        &input.name,
+        &input.email,
+        identity::key(&input.email),
+        &input.phone,
+        now,
+        last
+    ]
+}
+
 pub async fn insert(
     db: &Db,
     input: &CustomerInput,
     now: DateTime<Utc>,
 ) -> Result<Customer, WriteError> {
     const SQL: &str = "INSERT INTO customers (name, email, email_key, phone, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)";
-    let args = args![
-        &input.name,
-        &input.email,
-        identity::key(&input.email),
-        &input.phone,
-        now,
-        now
-    ];
-    let id = db.insert(SQL, &args).await.map_err(classify)?;
+    let id = db
+        .insert(SQL, &written(input, now, now.into()))
+        .await
+        .map_err(classify)?;
     Ok(Customer {
         id,
         name: input.name.clone(),
@@ -131,15 +139,12 @@ pub async fn replace(
 ) -> Result<Customer, WriteError> {
     const SQL: &str = "UPDATE customers SET name = ?, email = ?, email_key = ?, phone = ?, updated_at = ? \
                        WHERE id = ? AND deleted_at IS NULL";
-    let args = args![
-        &input.name,
-        &input.email,
-        identity::key(&input.email),
-        &input.phone,
-        now,
-        id
-    ];
-    if db.execute(SQL, &args).await.map_err(classify)? == 0 {
+    if db
+        .execute(SQL, &written(input, now, id.into()))
+        .await
+        .map_err(classify)?
+        == 0
+    {
         return Err(WriteError::NotFound(id));
     }
     get(db, id).await?.ok_or(WriteError::NotFound(id))

@@ -126,7 +126,7 @@ fn explain(e: WriteError, email: &str) -> anyhow::Error {
 fn valid_email(raw: &str) -> anyhow::Result<String> {
     let value = serde_json::json!({ "email": raw });
     let mut fields = Fields::new(&value, "");
-    let email = fields.email("email");
+    let email = fields.email("email", b2b_domain::customer::EMAIL);
     match (email, fields.finish().first()) {
         (Some(email), None) => Ok(email),
         (_, Some(e)) => bail!("the e-mail {raw:?} {}", e.message),

@@ -44,7 +44,7 @@ pub async fn create(
 }
 
 /// Get an order with its lines.
-#[utoipa::path(get, operation_id = "get_order", path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_order", path = "/orders/{id}", tag = "orders", params(Id),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),
               (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order (`ORDER_NOT_FOUND`)")))]
@@ -96,7 +96,7 @@ pub async fn list(
 /// Confirm an order (`CREATED → CONFIRMED`). `X-Idempotency-Key` is required: the same key
 /// replays the first outcome; a confirmed order is returned unchanged.
 #[utoipa::path(post, operation_id = "confirm_order", path = "/orders/{id}/confirm", tag = "orders",
-    params(("id" = i64, Path, minimum = 1),
+    params(Id,
            ("X-Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required; 1-255 characters from '!' to '~'")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order, description = "Confirmed (or replayed, with `Idempotent-Replayed: true`)"),
@@ -122,7 +122,7 @@ pub async fn confirm(
 /// window; a canceled order is returned unchanged. With `if_status=CREATED` only an order not
 /// yet confirmed is cancelled (what the orchestrator's compensation uses).
 #[utoipa::path(post, operation_id = "cancel_order", path = "/orders/{id}/cancel", tag = "orders",
-    params(("id" = i64, Path, minimum = 1),
+    params(Id,
            ("if_status" = Option<String>, Query, pattern = "^CREATED$", description = "`CREATED`: cancel only an order not yet confirmed")),
     security(("operator_jwt" = []), ("service_token" = [])),
     responses((status = 200, body = Order),

@@ -72,7 +72,7 @@ pub async fn list(
 }
 
 /// Get a product; its version is in `ETag`.
-#[utoipa::path(get, operation_id = "get_product", path = "/products/{id}", tag = "products", params(("id" = i64, Path, minimum = 1)),
+#[utoipa::path(get, operation_id = "get_product", path = "/products/{id}", tag = "products", params(Id),
     security(("operator_jwt" = [])),
     responses((status = 200, body = Product,
                headers(("ETag" = String, description = "The product's version, a strong entity tag such as `\"3\"`; it changes with every write, an order's included"))),
@@ -91,7 +91,7 @@ pub async fn get(State(state): State<AppState>, _: Operator, Id(id): Id) -> Resu
 /// made from a read cannot erase the units that orders took since (412 when it changed: read
 /// it again). Without it, the patch applies to whatever the product is now.
 #[utoipa::path(patch, operation_id = "patch_product", path = "/products/{id}", tag = "products",
-    params(("id" = i64, Path, minimum = 1),
+    params(Id,
            ("If-Match" = Option<String>, Header, description = "`*`, or the `ETag`s (comma-separated) the product must still have; strong comparison, so a weak `W/` tag never matches")),
     request_body = ProductPatch, security(("operator_jwt" = [])),
     responses((status = 200, body = Product,

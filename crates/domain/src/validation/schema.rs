@@ -2,7 +2,8 @@
 
 use std::ops::RangeInclusive;
 
-use utoipa::openapi::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{ArrayBuilder, SchemaType};
+use utoipa::openapi::{Array, KnownFormat, Object, ObjectBuilder, Ref, SchemaFormat, Type};
 
 use super::Text;
 
@@ -45,5 +46,37 @@ pub fn int_schema(range: RangeInclusive<i64>, example: Option<i64>) -> Object {
         .minimum(Some(*range.start()))
         .maximum((*range.end() < i64::MAX).then_some(*range.end()))
         .example(example.map(Into::into))
+        .build()
+}
+
+/// The schema of a string taken as sent whose length in characters is in `len` (no `minLength`
+/// when it may be empty), `null` allowed with `nullable`.
+pub fn chars_schema(
+    len: RangeInclusive<usize>,
+    nullable: bool,
+    format: Option<&str>,
+    example: &str,
+) -> ObjectBuilder {
+    let ty = if nullable {
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::new(Type::String)
+    };
+    #[allow(deprecated)] // the derived schemas beside it give `example` too
+    ObjectBuilder::new()
+        .schema_type(ty)
+        .format(format.map(|f| SchemaFormat::Custom(f.to_owned())))
+        .min_length((*len.start() > 0).then_some(*len.start()))
+        .max_length(Some(*len.end()))
+        .example(Some(example.into()))
+}
+
+/// The schema of an array of `len` items of the component `item`.
+pub fn array_schema(item: &str, len: RangeInclusive<usize>, description: &str) -> Array {
+    ArrayBuilder::new()
+        .description(Some(description))
+        .items(Ref::from_schema_name(item))
+        .min_items(Some(*len.start()))
+        .max_items(Some(*len.end()))
         .build()
 }

@@ -105,9 +105,9 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A required e-mail address (trimmed, at most 255 characters).
-    pub fn email(&mut self, name: &'static str) -> Option<String> {
-        let s = self.string(name, Text { min: 1, max: 255 })?;
+    /// A required e-mail address, trimmed, its length within `rule`.
+    pub fn email(&mut self, name: &'static str, rule: Text) -> Option<String> {
+        let s = self.string(name, rule)?;
         if !s.validate_email() {
             self.error(name, "must be a valid e-mail address");
             return None;

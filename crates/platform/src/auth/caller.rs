@@ -27,40 +27,28 @@ pub struct Service;
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-impl<S: Send + Sync> FromRequestParts<S> for Operator
-where
-    Auth: FromRef<S>,
-{
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Auth::from_ref(state).identify(parts)? {
-            Principal::Operator(sub) => Ok(Self(sub)),
-            Principal::Service => Err(ApiError::Forbidden("this route needs an operator token")),
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Service
-where
-    Auth: FromRef<S>,
-{
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Auth::from_ref(state).identify(parts)? {
-            Principal::Service => Ok(Self),
-            Principal::Operator(_) => {
-                Err(ApiError::Forbidden("this route needs the service token"))
+/// Each caller kind is an extractor that identifies the request and then accepts or refuses the
+/// principal.
+macro_rules! extract_caller {
+    ($caller:ty, $accept:expr) => {
+        impl<S: Send + Sync> FromRequestParts<S> for $caller
+        where
+            Auth: FromRef<S>,
+        {
+            type Rejection = ApiError;
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                Auth::from_ref(state).identify(parts).and_then($accept)
             }
         }
-    }
+    };
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller
-where
-    Auth: FromRef<S>,
-{
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Auth::from_ref(state).identify(parts).map(Self)
-    }
-}
+extract_caller!(Operator, |p| match p {
+    Principal::Operator(sub) => Ok(Operator(sub)),
+    Principal::Service => Err(ApiError::Forbidden("this route needs an operator token")),
+});
+extract_caller!(Service, |p| match p {
+    Principal::Service => Ok(Service),
+    Principal::Operator(_) => Err(ApiError::Forbidden("this route needs the service token")),
+});
+extract_caller!(Caller, |p| Ok(Caller(p)));
