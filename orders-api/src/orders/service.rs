@@ -55,19 +55,30 @@ pub async fn create(
 
 async fn place(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<Order, OrderError> {
     let lines = req.canonical().items;
-    let short = products::take_stock(tx, &lines, now).await?;
-    // Read after the decrements: the rows are locked by now, so these are the prices that hold.
-    let prices: HashMap<i64, i64> = products::prices(tx, lines.iter().map(|l| l.product_id))
+    let held: HashMap<i64, products::Held> = products::hold(tx, lines.iter().map(|l| l.product_id))
         .await?
         .into_iter()
+        .map(|p| (p.id, p))
         .collect();
     let missing: Vec<i64> = lines
         .iter()
         .map(|l| l.product_id)
-        .filter(|id| !prices.contains_key(id))
+        .filter(|id| !held.contains_key(id))
         .collect();
     if !missing.is_empty() {
         return Err(OrderError::ProductsNotFound(missing));
+    }
+    let short: Vec<i64> = lines
+        .iter()
+        .filter(|l| held[&l.product_id].stock < l.qty)
+        .map(|l| l.product_id)
+        .collect();
+    // With the rows locked, the guarded decrement changes every one of them; were it ever to
+    // change fewer, the order is refused all the same.
+    if short.is_empty() && products::take_stock(tx, &lines, now).await? != lines.len() as u64 {
+        return Err(OrderError::InsufficientStock(
+            lines.iter().map(|l| l.product_id).collect(),
+        ));
     }
     if !short.is_empty() {
         metrics::counter!(ORDERS_REFUSED, "reason" => "insufficient_stock").increment(1);
@@ -77,7 +88,7 @@ async fn place(tx: &mut Tx, req: &NewOrder, now: DateTime<Utc>) -> Result<Order,
     let mut items = Vec::with_capacity(lines.len());
     let mut total: i64 = 0;
     for l in &lines {
-        let unit = prices[&l.product_id];
+        let unit = held[&l.product_id].price_cents;
         let sub = subtotal(unit, l.qty).ok_or(OrderError::TotalTooLarge)?;
         total = total.checked_add(sub).ok_or(OrderError::TotalTooLarge)?;
         items.push(OrderItem {

@@ -1,10 +1,12 @@
 //! Product storage. The sku's uniqueness lives in `sku_key` (its identity key), and `version`
 //! counts the writes of a row: every `UPDATE products` adds one, and the ETag shows it.
 //!
-//! An order's stock is taken with a guarded decrement (`stock = stock - ? WHERE id = ? AND stock
-//! >= ?`), line by line in product-id order so concurrent orders lock rows in the same order; the
-//! row locks make it correct across any number of orders-api replicas on one database, and the
-//! `CHECK (stock >= 0)` is a last guard. Nothing is ever read and then written back.
+//! An order first locks its products' rows (in product-id order, so concurrent orders lock them in
+//! the same order) and reads their prices and stock, which says which products are missing or
+//! short; then one guarded decrement takes every line (`stock = stock - CASE id … END WHERE id IN
+//! (…) AND stock >= CASE id … END`), which must change every row. The row locks make it correct
+//! across any number of orders-api replicas on one database, the guard does not depend on the
+//! read, and the `CHECK (stock >= 0)` is a last guard.
 
 use b2b_domain::identity;
 use b2b_domain::order::{NewOrderLine, OrderItem};
@@ -194,36 +196,53 @@ pub async fn patch(
     })
 }
 
-/// Takes each line's quantity from its product's stock where there is enough; returns the
-/// products that had too little (or do not exist).
+/// A product an order names, as its row stands once locked.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Held {
+    pub id: i64,
+    pub price_cents: i64,
+    pub stock: i64,
+}
+
+/// Locks the rows of the products of `ids` that exist until the transaction ends, and reads them.
+pub async fn hold(tx: &mut Tx, ids: impl IntoIterator<Item = i64>) -> sqlx::Result<Vec<Held>> {
+    let mut q = Query::new("SELECT id, price_cents, stock FROM products WHERE id IN (");
+    q.list(ids).push(") ORDER BY id", []);
+    tx.fetch_locked(&q.sql, &q.args).await
+}
+
+/// Takes each line's quantity from its product's stock, all lines in one guarded statement;
+/// returns how many products it changed (each line's, when every product has enough).
 pub async fn take_stock(
     tx: &mut Tx,
     lines: &[NewOrderLine],
     now: DateTime<Utc>,
-) -> sqlx::Result<Vec<i64>> {
-    const TAKE: &str = "UPDATE products SET stock = stock - ?, updated_at = ?, version = version + 1 \
-                        WHERE id = ? AND stock >= ?";
-    let mut short = Vec::new();
-    for l in lines {
-        if tx
-            .execute(TAKE, &args![l.qty, now, l.product_id, l.qty])
-            .await?
-            == 0
-        {
-            short.push(l.product_id);
-        }
-    }
-    Ok(short)
+) -> sqlx::Result<u64> {
+    let cases: Vec<Arg> = lines
+        .iter()
+        .flat_map(|l| args![l.product_id, l.qty])
+        .collect();
+    let mut args = cases.clone();
+    args.push(now.into());
+    args.extend(lines.iter().map(|l| Arg::I64(l.product_id)));
+    args.extend(cases);
+    tx.execute(&take_sql(lines.len()), &args).await
 }
 
-/// The prices of the products of `ids` that exist.
-pub async fn prices(
-    tx: &mut Tx,
-    ids: impl IntoIterator<Item = i64>,
-) -> sqlx::Result<Vec<(i64, i64)>> {
-    let mut q = Query::new("SELECT id, price_cents FROM products WHERE id IN (");
-    q.list(ids).push(")", []);
-    tx.fetch_all(&q.sql, &q.args).await
+/// `UPDATE products SET stock = stock - CASE id WHEN ? THEN ? … END, updated_at = ?, version =
+/// version + 1 WHERE id IN (…) AND stock >= CASE id WHEN ? THEN ? … END` for `lines` lines.
+pub fn take_sql(lines: usize) -> String {
+    let mut q = Query::new("UPDATE products SET stock = stock - CASE id ");
+    q.repeat("WHEN ? THEN ?", " ", lines)
+        .push(
+            " END, updated_at = ?, version = version + 1 WHERE id IN (",
+            [],
+        )
+        .repeat("?", ", ", lines)
+        .push(") AND stock >= CASE id ", [])
+        .repeat("WHEN ? THEN ?", " ", lines)
+        .push(" END", []);
+    q.sql
 }
 
 /// Gives the lines' units back to their products. The ids are listed in the statement (no

@@ -1,6 +1,6 @@
 //! Replay precedence (SPEC §11): a key that already took effect is answered with its outcome,
 //! whatever changed since and at once even while other transactions hold its rows; a request
-//! is the same when it means the same. And a cancel locks only its own order's products.
+//! is the same when it means the same. And an order or a cancel locks only its own products.
 
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ on_each_backend!(
     the_same_lines_in_another_order_are_the_same_request,
     a_confirmation_replays_after_the_order_changed,
     the_stock_restore_reads_only_its_rows,
+    the_stock_take_reads_only_its_rows,
 );
 
 /// Status, replay flag and exact body text of a response.
@@ -104,15 +105,40 @@ async fn a_confirmation_replays_after_the_order_changed(backend: Backend) {
 /// The cancel's stock restore names its rows: a primary-key look-up on both engines, never a
 /// scan of the catalogue.
 async fn the_stock_restore_reads_only_its_rows(backend: Backend) {
+    let sql = orders_api::products::repo::restore_sql(2);
+    let time = "'2026-01-01 00:00:00'";
+    reads_only_its_rows(
+        backend,
+        &literal(&sql, &["1", "1", "4", "1", time, "1", "4"]),
+    )
+    .await;
+}
+
+async fn the_stock_take_reads_only_its_rows(backend: Backend) {
+    let sql = orders_api::products::repo::take_sql(2);
+    let time = "'2026-01-01 00:00:00'";
+    let cases = ["1", "1", "4", "1"];
+    let args: Vec<&str> = cases
+        .iter()
+        .copied()
+        .chain([time, "1", "4"])
+        .chain(cases)
+        .collect();
+    reads_only_its_rows(backend, &literal(&sql, &args)).await;
+}
+
+/// `sql` with its placeholders replaced by `values`, in order.
+fn literal(sql: &str, values: &[&str]) -> String {
+    let sql = values
+        .iter()
+        .fold(sql.to_owned(), |s, v| s.replacen('?', v, 1));
+    assert!(!sql.contains('?'), "{sql}");
+    sql
+}
+
+/// The engine's plan for `sql` reads the products it names by their primary key, and no others.
+async fn reads_only_its_rows(backend: Backend, sql: &str) {
     let app = TestApp::on(backend).await;
-    let sql = orders_api::products::repo::restore_sql(2)
-        .replacen("?", "1", 1)
-        .replacen("?", "1", 1)
-        .replacen("?", "4", 1)
-        .replacen("?", "1", 1)
-        .replacen("?", "'2026-01-01 00:00:00'", 1)
-        .replacen("?", "1", 1)
-        .replacen("?", "4", 1);
     match backend {
         Backend::MySql => {
             let mut conn = MySqlConnection::connect(&app.db.url).await.unwrap();

@@ -1,6 +1,6 @@
 //! Every place where MySQL/MariaDB and SQLite differ in what we send them or what they answer:
 //! how a write transaction starts, how a new row's id is read back, how times are bound, which
-//! index an update by primary key uses, how a counter is upserted, how "contains, without regard
+//! index an update by primary key uses, how a read locks its rows, how a counter is upserted, how "contains, without regard
 //! to case" is matched, and which errors mean what. Everything else is written once.
 
 use std::borrow::Cow;
@@ -70,6 +70,16 @@ pub(crate) use bind_all;
 pub(super) fn update_by_key<'a>(tx: &Tx, sql: &'a str) -> Cow<'a, str> {
     match tx {
         Tx::MySql(_) => Cow::Owned(sql.replacen(" SET ", " FORCE INDEX (PRIMARY) SET ", 1)),
+        Tx::Sqlite(_) => Cow::Borrowed(sql),
+    }
+}
+
+/// A `SELECT` that locks the rows it reads until the transaction ends: `FOR UPDATE` on
+/// MySQL/MariaDB; on SQLite the write transaction already holds the database's write lock
+/// (`BEGIN IMMEDIATE`), so no other writer can change them.
+pub(super) fn locking_read<'a>(tx: &Tx, sql: &'a str) -> Cow<'a, str> {
+    match tx {
+        Tx::MySql(_) => Cow::Owned(format!("{sql} FOR UPDATE")),
         Tx::Sqlite(_) => Cow::Borrowed(sql),
     }
 }

@@ -190,6 +190,12 @@ impl Tx {
         let sql = dialect::update_by_key(self, sql);
         self.execute(&sql, args).await
     }
+
+    /// Runs a `SELECT` whose rows stay locked until the transaction ends (see [`dialect`]).
+    pub async fn fetch_locked<R: Row>(&mut self, sql: &str, args: &[Arg]) -> sqlx::Result<Vec<R>> {
+        let sql = dialect::locking_read(self, sql);
+        self.fetch_all(&sql, args).await
+    }
 }
 
 impl Exec for Tx {
