@@ -11,7 +11,8 @@
 #
 # BENCH_MYSQL_URL names the server (default mysql://root@127.0.0.1:3306); the user needs
 # CREATE/DROP DATABASE. BENCH_PROFILE=dev runs on the debug build instead (CI's smoke run: it
-# checks that the harness works, its figures mean nothing).
+# checks that the harness works, its figures mean nothing); BENCH_PROFILE=profiling on the
+# release code with symbols, for perf.
 # Exit status: 0 done, 1 some request failed, 2 the run could not be done.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +34,12 @@ if [[ "${BENCH_PROFILE:-release}" == dev ]]; then
   # CI's smoke run: the debug build the tests already made, to check the harness, not to measure.
   cargo build -q -p customers-api -p orders-api -p lambda-orchestrator -p b2b-bench
   exec "$root/target/debug/b2b-bench" --bin-dir "$root/target/debug" --mysql-url "$url" "$@"
+fi
+if [[ "${BENCH_PROFILE:-release}" == profiling ]]; then
+  # The release code with its symbols, to profile under load (`perf record -p <pid>`); the
+  # figures are the release build's, but the binaries are larger.
+  cargo build -q --profile profiling -p customers-api -p orders-api -p lambda-orchestrator -p b2b-bench
+  exec "$root/target/profiling/b2b-bench" --bin-dir "$root/target/profiling" --mysql-url "$url" "$@"
 fi
 # Release builds, each package as it ships: the orchestrator alone (as `cargo lambda build` and
 # `cargo lambda watch` build it, so its size is the deployed one's), the APIs, then the driver.
