@@ -241,6 +241,8 @@ impl Report {
             );
         }
 
+        md.push_str(&self.cost_model());
+
         let _ = writeln!(md, "\n### Database work per request (counted)\n");
         let _ = writeln!(
             md,
@@ -349,6 +351,67 @@ impl Report {
             for w in &self.warnings {
                 let _ = writeln!(md, "- {w}");
             }
+        }
+        md
+    }
+
+    /// What one orchestrated order costs, by part, at each measured concurrency: round trips to
+    /// the database (from the census), CPU per order, and how many orders a second one core of
+    /// each part would serve at that cost, to size a deployment from.
+    fn cost_model(&self) -> String {
+        let mut md = String::new();
+        let rows: Vec<&Row> = self
+            .scenarios
+            .iter()
+            .filter(|r| r.scenario == "orchestrate" && r.ok > 0)
+            .collect();
+        if rows.is_empty() {
+            return md;
+        }
+        let _ = writeln!(md, "\n### Cost model: one orchestrated order\n");
+        if let Some(c) = self.census.iter().find(|c| c.scenario == "orchestrate") {
+            let g = |k: &str| c.per_request.get(k).copied().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                md,
+                "Database round trips per order: **{:.1}** = {:.1} statements + {:.1} pings, {:.1} commits (census).\n",
+                g("Questions") + g("Com_admin_commands"),
+                g("Questions"),
+                g("Com_admin_commands"),
+                g("Com_commit")
+            );
+        }
+        let parts = [
+            "customers-api",
+            "orders-api",
+            "lambda-orchestrator",
+            "mariadbd",
+        ];
+        let _ = writeln!(
+            md,
+            "CPU µs per order by part; in brackets, the orders a second one core of that part serves at that cost. \"services + db\" is the three services and the database; \"machine\" adds the load generator and everything else that ran.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| clients | orders/s | customers-api | orders-api | orchestrator | database | services + db | machine |\n|---|---|---|---|---|---|---|---|"
+        );
+        for r in rows {
+            let cpu = |k: &str| r.cpu_us.get(k).copied().unwrap_or(f64::NAN);
+            let cell = |k: &str| format!("{:.0} ({:.0}/s)", cpu(k), 1e6 / cpu(k));
+            let parts_total: f64 = parts.iter().map(|k| cpu(k)).sum();
+            let machine = parts_total + cpu("driver") + cpu("other");
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {} | {} | {} | {} | {:.0} ({:.0}/s) | {:.0} |",
+                r.concurrency,
+                r.rps,
+                cell(parts[0]),
+                cell(parts[1]),
+                cell(parts[2]),
+                cell(parts[3]),
+                parts_total,
+                1e6 / parts_total,
+                machine
+            );
         }
         md
     }
