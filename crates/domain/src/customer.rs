@@ -59,13 +59,10 @@ pub struct CustomerInput {
 
 impl FromJson for CustomerInput {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let name = f.string("name", NAME);
-        let email = f.email("email", EMAIL);
-        let phone = f.opt_string("phone", PHONE_MAX);
-        Some(Self {
-            name: name?,
-            email: email?,
-            phone: phone?,
+        crate::read_all!(Self {
+            name: f.string("name", NAME),
+            email: f.email("email", EMAIL),
+            phone: f.opt_string("phone", PHONE_MAX),
         })
     }
 }
@@ -82,19 +79,17 @@ pub struct LoginRequest {
 
 impl FromJson for LoginRequest {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let email = f.string("email", LOGIN);
-        let password = f.exact_string(
-            "password",
-            |p| PASSWORD.contains(&p.chars().count()),
-            &format!(
-                "must be between {} and {} characters",
-                PASSWORD.start(),
-                PASSWORD.end()
+        crate::read_all!(Self {
+            email: f.string("email", LOGIN),
+            password: f.exact_string(
+                "password",
+                |p| PASSWORD.contains(&p.chars().count()),
+                &format!(
+                    "must be between {} and {} characters",
+                    PASSWORD.start(),
+                    PASSWORD.end()
+                ),
             ),
-        );
-        Some(Self {
-            email: email?,
-            password: password?,
         })
     }
 }

@@ -176,11 +176,9 @@ impl NewOrder {
 
 impl NewOrderLine {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let product_id = f.int("product_id", ID);
-        let qty = f.int("qty", QTY);
-        Some(Self {
-            product_id: product_id?,
-            qty: qty?,
+        crate::read_all!(Self {
+            product_id: f.int("product_id", ID),
+            qty: f.int("qty", QTY),
         })
     }
 }
@@ -204,11 +202,9 @@ pub fn read_lines(f: &mut Fields<'_>) -> Option<Vec<NewOrderLine>> {
 
 impl FromJson for NewOrder {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let customer_id = f.int("customer_id", ID);
-        let items = read_lines(f);
-        Some(Self {
-            customer_id: customer_id?,
-            items: items?,
+        crate::read_all!(Self {
+            customer_id: f.int("customer_id", ID),
+            items: read_lines(f),
         })
     }
 }

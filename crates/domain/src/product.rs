@@ -61,15 +61,11 @@ pub struct NewProduct {
 
 impl FromJson for NewProduct {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
-        let sku = f.string("sku", SKU);
-        let name = f.string("name", NAME);
-        let price_cents = f.int("price_cents", PRICE_CENTS);
-        let stock = f.int("stock", STOCK);
-        Some(Self {
-            sku: sku?,
-            name: name?,
-            price_cents: price_cents?,
-            stock: stock?,
+        crate::read_all!(Self {
+            sku: f.string("sku", SKU),
+            name: f.string("name", NAME),
+            price_cents: f.int("price_cents", PRICE_CENTS),
+            stock: f.int("stock", STOCK),
         })
     }
 }
@@ -89,13 +85,10 @@ pub struct ProductPatch {
 impl FromJson for ProductPatch {
     fn from_fields(f: &mut Fields<'_>) -> Option<Self> {
         f.forbidden("sku", "cannot be changed");
-        let name = f.opt_present_string("name", NAME);
-        let price_cents = f.opt_int("price_cents", PRICE_CENTS);
-        let stock = f.opt_int("stock", STOCK);
-        Some(Self {
-            name: name?,
-            price_cents: price_cents?,
-            stock: stock?,
+        crate::read_all!(Self {
+            name: f.opt_present_string("name", NAME),
+            price_cents: f.opt_int("price_cents", PRICE_CENTS),
+            stock: f.opt_int("stock", STOCK),
         })
     }
 }

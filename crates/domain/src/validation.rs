@@ -50,6 +50,17 @@ pub trait FromJson: Sized {
     }
 }
 
+/// `read_all!(Self { a: f.string(…), b: f.int(…) })` in a [`FromJson::from_fields`]: runs every
+/// field's reader, in order, so that each failing field is reported, then builds the value when
+/// none failed.
+#[macro_export]
+macro_rules! read_all {
+    ($ty:ident { $($field:ident: $read:expr),+ $(,)? }) => {{
+        $(let $field = $read;)+
+        Some($ty { $($field: $field?),+ })
+    }};
+}
+
 /// Reads the fields of one JSON object, collecting errors instead of stopping at the first.
 pub struct Fields<'a> {
     obj: Option<&'a Map<String, Value>>,
