@@ -218,50 +218,38 @@ pub async fn take_stock(
     lines: &[NewOrderLine],
     now: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let cases: Vec<Arg> = lines
-        .iter()
-        .flat_map(|l| args![l.product_id, l.qty])
-        .collect();
-    let mut args = cases.clone();
-    args.push(now.into());
-    args.extend(lines.iter().map(|l| Arg::I64(l.product_id)));
-    args.extend(cases);
-    tx.execute(&take_sql(lines.len()), &args).await
-}
-
-/// `UPDATE products SET stock = stock - CASE id WHEN ? THEN ? … END, updated_at = ?, version =
-/// version + 1 WHERE id IN (…) AND stock >= CASE id WHEN ? THEN ? … END` for `lines` lines.
-pub fn take_sql(lines: usize) -> String {
-    let mut q = Query::new("UPDATE products SET stock = stock - CASE id ");
-    q.repeat("WHEN ? THEN ?", " ", lines)
-        .push(
-            " END, updated_at = ?, version = version + 1 WHERE id IN (",
-            [],
-        )
-        .repeat("?", ", ", lines)
-        .push(") AND stock >= CASE id ", [])
-        .repeat("WHEN ? THEN ?", " ", lines)
-        .push(" END", []);
-    q.sql
+    let lines: Vec<(i64, i64)> = lines.iter().map(|l| (l.product_id, l.qty)).collect();
+    tx.execute(&take_sql(lines.len()), &stock_args(&lines, now, true))
+        .await
 }
 
 /// Gives the lines' units back to their products. The ids are listed in the statement (no
 /// subquery), so it locks exactly those rows on every engine: MariaDB before 11.1 runs
 /// `WHERE id IN (SELECT …)` of a single-table UPDATE as a scan that locks the whole catalogue.
 pub async fn restore(tx: &mut Tx, items: &[OrderItem], now: DateTime<Utc>) -> sqlx::Result<u64> {
-    let mut args = Vec::with_capacity(items.len() * 3 + 1);
-    for i in items {
-        args.extend(args![i.product_id, i.qty]);
-    }
-    args.push(now.into());
-    args.extend(items.iter().map(|i| Arg::I64(i.product_id)));
-    tx.execute(&restore_sql(items.len()), &args).await
+    let lines: Vec<(i64, i64)> = items.iter().map(|i| (i.product_id, i.qty)).collect();
+    tx.execute(&restore_sql(lines.len()), &stock_args(&lines, now, false))
+        .await
+}
+
+/// `UPDATE products SET stock = stock - CASE id WHEN ? THEN ? … END, updated_at = ?, version =
+/// version + 1 WHERE id IN (…) AND stock >= CASE id WHEN ? THEN ? … END` for `lines` lines.
+pub fn take_sql(lines: usize) -> String {
+    stock_sql('-', lines, true)
 }
 
 /// `UPDATE products SET stock = stock + CASE id WHEN ? THEN ? … END, updated_at = ?, version =
 /// version + 1 WHERE id IN (…)` for `lines` lines.
 pub fn restore_sql(lines: usize) -> String {
-    let mut q = Query::new("UPDATE products SET stock = stock + CASE id ");
+    stock_sql('+', lines, false)
+}
+
+/// A stock change of `lines` products by primary key, each by its own quantity; `guarded`, only
+/// where the stock covers it.
+fn stock_sql(sign: char, lines: usize, guarded: bool) -> String {
+    let mut q = Query::new(&format!(
+        "UPDATE products SET stock = stock {sign} CASE id "
+    ));
     q.repeat("WHEN ? THEN ?", " ", lines)
         .push(
             " END, updated_at = ?, version = version + 1 WHERE id IN (",
@@ -269,5 +257,22 @@ pub fn restore_sql(lines: usize) -> String {
         )
         .repeat("?", ", ", lines)
         .push(")", []);
+    if guarded {
+        q.push(" AND stock >= CASE id ", [])
+            .repeat("WHEN ? THEN ?", " ", lines)
+            .push(" END", []);
+    }
     q.sql
+}
+
+/// The arguments of [`stock_sql`] for `(product id, quantity)` lines.
+fn stock_args(lines: &[(i64, i64)], now: DateTime<Utc>, guarded: bool) -> Vec<Arg> {
+    let cases = || lines.iter().flat_map(|&(id, qty)| args![id, qty]);
+    let mut args: Vec<Arg> = cases().collect();
+    args.push(now.into());
+    args.extend(lines.iter().map(|&(id, _)| Arg::I64(id)));
+    if guarded {
+        args.extend(cases());
+    }
+    args
 }
