@@ -16,7 +16,7 @@ use std::time::Duration;
 use sqlx::{MySqlPool, SqlitePool};
 
 pub use dialect::{is_transient, is_unavailable, is_unique_violation};
-pub use query::{Arg, Conn, Exec, Query, Row, Tx};
+pub use query::{Arg, Conn, Exec, Query, Row, Session, Tx};
 pub use write_tx::DbFailure;
 
 /// A pool on one of the two backends.
